@@ -1,0 +1,77 @@
+// The validated, frozen configuration every component receives. Produced only by src/config
+// (raw TOML fragments -> merged inputs -> these settings). camelCase with units in the names.
+
+/** Update strategy labels, Zincati-compatible. */
+export type StrategyLabel = 'immediate' | 'periodic' | 'fleet_lock';
+
+/** Week days, normalised. */
+export type Weekday = 'Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun';
+
+/** All week days, Monday first (ISO order; minute-of-week 0 is Monday 00:00). */
+export const WEEKDAYS: readonly Weekday[] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/** One `[[updates.periodic.window]]` entry. */
+export interface WindowSettings {
+  /** Distinct days this window starts on, in `WEEKDAYS` order. */
+  readonly days: readonly Weekday[];
+  /** Start as minutes after local midnight, 0..1439. */
+  readonly startMinutes: number;
+  /** Length in minutes, 1..10080. */
+  readonly lengthMinutes: number;
+}
+
+/** Effective agent settings after merge and validation (deeply frozen). */
+export interface Settings {
+  /** `[agent]` section. */
+  readonly agent: {
+    readonly timing: {
+      /** Pause between update checks in steady state, in seconds. @default 300 */
+      readonly steadyIntervalSecs: number;
+    };
+    readonly metrics: {
+      /** Optional loopback TCP listener for Prometheus, `HOST:PORT`; null = socket only. @default null */
+      readonly listen: string | null;
+    };
+  };
+  /** `[cincinnati]` section. */
+  readonly cincinnati: {
+    /** Graph server base URL, templates not yet expanded; null when unset. @default null */
+    readonly baseUrl: string | null;
+  };
+  /** `[identity]` section (raw overrides; the resolved identity lives in src/identity). */
+  readonly identity: {
+    /** Reboot group, `^[a-zA-Z0-9.-]+$`. @default "default" */
+    readonly group: string;
+    /** 32 lowercase hex override; null = derived from /etc/machine-id. @default null */
+    readonly nodeUuid: string | null;
+    /** 0.0..1.0, or null to let the server decide. @default null */
+    readonly rolloutWariness: number | null;
+    /** Stream override; null = from the booted deployment or os-release. @default null */
+    readonly stream: string | null;
+  };
+  /** `[updates]` section. */
+  readonly updates: {
+    /** @default true */
+    readonly enabled: boolean;
+    /** @default false */
+    readonly allowDowngrade: boolean;
+    /** @default "immediate" */
+    readonly strategy: StrategyLabel;
+    /** Consecutive stage failures before a release is abandoned. @default 12 */
+    readonly maxStageAttempts: number;
+    /** How long an abandoned release is skipped before it may be tried again, in seconds. @default 86400 */
+    readonly abandonSecs: number;
+    readonly fleetLock: {
+      /** FleetLock server base URL, templates not yet expanded. @default null */
+      readonly baseUrl: string | null;
+      /** Optional bearer token sent as `authorization: Bearer <token>`. @default null */
+      readonly token: string | null;
+    };
+    readonly periodic: {
+      /** `UTC`, `localtime` or an IANA zone name. @default "UTC" */
+      readonly timeZone: string;
+      /** Accumulated windows from every fragment, in merge order. @default [] */
+      readonly windows: readonly WindowSettings[];
+    };
+  };
+}
