@@ -1,0 +1,71 @@
+// The `alt-updatectl config show --json` shape: TOML section and key names, days `Mon`..`Sun`,
+// `start_time` as zero-padded `HH:MM`, plus the applied fragments in merge order.
+import type { Settings } from './types.js';
+import { formatStartTime } from './windows.js';
+
+/** Shown instead of a configured FleetLock token, which is a secret. */
+export const REDACTED = '<redacted>';
+
+/** One window in TOML naming. */
+export interface WindowJson {
+  /** Days, `Mon`..`Sun`. */
+  days: string[];
+  /** Zero-padded `HH:MM`. */
+  start_time: string;
+  /** Minutes. */
+  length_minutes: number;
+}
+
+/** Settings in TOML naming, as printed by `config show --json`. */
+export interface SettingsJson {
+  /** `[agent]`. */
+  agent: { timing: { steady_interval_secs: number }; metrics: { listen: string | null } };
+  /** `[cincinnati]`. */
+  cincinnati: { base_url: string | null };
+  /** `[identity]`. */
+  identity: { group: string; node_uuid: string | null; rollout_wariness: number | null; stream: string | null };
+  /** `[updates]`. */
+  updates: {
+    enabled: boolean;
+    allow_downgrade: boolean;
+    strategy: string;
+    max_stage_attempts: number;
+    abandon_secs: number;
+    fleet_lock: { base_url: string | null; token: string | null };
+    periodic: { time_zone: string; window: WindowJson[] };
+  };
+  /** Applied fragments in merge order. */
+  fragments: string[];
+}
+
+/** Converts settings to the CLI JSON shape; the token is redacted. */
+export function settingsToJson(settings: Settings, fragments: readonly string[]): SettingsJson {
+  const { agent, cincinnati, identity, updates } = settings;
+  return {
+    agent: { timing: { steady_interval_secs: agent.timing.steadyIntervalSecs }, metrics: { listen: agent.metrics.listen } },
+    cincinnati: { base_url: cincinnati.baseUrl },
+    identity: {
+      group: identity.group,
+      node_uuid: identity.nodeUuid,
+      rollout_wariness: identity.rolloutWariness,
+      stream: identity.stream,
+    },
+    updates: {
+      enabled: updates.enabled,
+      allow_downgrade: updates.allowDowngrade,
+      strategy: updates.strategy,
+      max_stage_attempts: updates.maxStageAttempts,
+      abandon_secs: updates.abandonSecs,
+      fleet_lock: { base_url: updates.fleetLock.baseUrl, token: updates.fleetLock.token === null ? null : REDACTED },
+      periodic: {
+        time_zone: updates.periodic.timeZone,
+        window: updates.periodic.windows.map((w) => ({
+          days: [...w.days],
+          start_time: formatStartTime(w.startMinutes),
+          length_minutes: w.lengthMinutes,
+        })),
+      },
+    },
+    fragments: [...fragments],
+  };
+}
