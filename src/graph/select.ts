@@ -1,0 +1,150 @@
+// Zincati's `find_update`, as a pure function over a decoded graph (zincati-behaviour.md §3.4-3.5).
+// Fails towards "no update": every problem is either a reason in the decision or a GraphError.
+import type { Release } from './release.js';
+import type { Graph, GraphNode } from './parse.js';
+import { GraphError, describeValue } from './errors.js';
+import { KEY, readMeta } from './keys.js';
+
+/** Why the decision came out as it did. */
+export type SelectReason = 'update' | 'no_update' | 'booted_not_in_graph' | 'downgrade_rejected' | 'all_denied';
+
+/** Dead-end state of the booted release. */
+export interface DeadendStatus {
+  /** True when the booted node carries `updates.deadend = "true"`. */
+  readonly isDeadend: boolean;
+  /** The reason (`(unknown reason)` when empty); null when not a dead-end. */
+  readonly reason: string | null;
+}
+
+/** The outcome of one selection. */
+export interface UpdateDecision {
+  /** The booted release, or null when its payload is not in the graph. */
+  readonly booted: Release | null;
+  /** The release to stage, non-null only when `reason` is `update`. */
+  readonly target: Release | null;
+  /** Why. */
+  readonly reason: SelectReason;
+  /**
+   * Dead-end state of the booted node. Meaningful only when `booted` is non-null: Zincati does not
+   * evaluate (or change the MOTD for) a booted release that is not in the graph.
+   */
+  readonly deadend: DeadendStatus;
+  /** Out-edge targets dropped by the denylist (Zincati's `ignored_update_targets` gauge). */
+  readonly ignoredTargets: number;
+  /** The best allowed target before the downgrade check (the rejected one for `downgrade_rejected`). */
+  readonly candidate: Release | null;
+}
+
+/** Facts the selection needs besides the graph. */
+export interface SelectInput {
+  /** Booted ostree commit checksum. */
+  readonly bootedPayload: string;
+  /** Payloads never to pick: local deployments (as Zincati) plus abandoned releases. */
+  readonly denylist?: ReadonlySet<string> | readonly string[];
+  /** `updates.allow_downgrade`. @default false */
+  readonly allowDowngrade?: boolean;
+}
+
+const AGE_INDEX = /^[0-9]{1,16}$/;
+const NOT_DEADEND: DeadendStatus = Object.freeze({ isDeadend: false, reason: null });
+
+/** Orders releases as Zincati does: age_index, then version, then payload (code-unit order). */
+export function compareReleases(a: Release, b: Release): number {
+  if (a.ageIndex !== b.ageIndex) return a.ageIndex < b.ageIndex ? -1 : 1;
+  if (a.version !== b.version) return a.version < b.version ? -1 : 1;
+  if (a.payload !== b.payload) return a.payload < b.payload ? -1 : 1;
+  return 0;
+}
+
+function schemeOf(node: GraphNode): string | null {
+  return readMeta(node.metadata, KEY.scheme)?.value ?? null;
+}
+
+/**
+ * Turns graph node `index` into a `Release`; throws `GRAPH_NODE_PARSE` (`client_failed_node_parsing`)
+ * naming the field when the scheme is not `checksum` or age_index is not a decimal integer.
+ */
+export function releaseAt(graph: Graph, index: number): Release {
+  const node = graph.nodes[index];
+  if (node === undefined) throw new GraphError('GRAPH_NODE_LOOKUP', `no node at index ${index}`, { field: `nodes[${index}]` });
+  const at = `nodes[${index}].metadata`;
+  const scheme = readMeta(node.metadata, KEY.scheme);
+  if (scheme === null) {
+    throw new GraphError('GRAPH_NODE_PARSE', 'missing (expected "checksum")', { field: `${at}.org.fedoraproject.coreos.scheme` });
+  }
+  if (scheme.value !== 'checksum') {
+    // `oci` is valid for Zincati, but this agent deploys ostree commits only.
+    throw new GraphError('GRAPH_NODE_PARSE', `expected "checksum", got ${describeValue(scheme.value)}`, { field: `${at}.${scheme.key}` });
+  }
+  const age = readMeta(node.metadata, KEY.ageIndex);
+  if (age === null) {
+    throw new GraphError('GRAPH_NODE_PARSE', 'missing (expected a decimal unsigned integer string)', {
+      field: `${at}.org.fedoraproject.coreos.releases.age_index`,
+    });
+  }
+  if (!AGE_INDEX.test(age.value) || !Number.isSafeInteger(Number(age.value))) {
+    throw new GraphError('GRAPH_NODE_PARSE', `expected a decimal unsigned integer string, got ${describeValue(age.value)}`, {
+      field: `${at}.${age.key}`,
+    });
+  }
+  return { version: node.version, payload: node.payload, ageIndex: Number(age.value) };
+}
+
+/** Reads the dead-end state of a node (`updates.deadend` must be exactly `"true"`). */
+export function deadendOf(node: GraphNode): DeadendStatus {
+  if (readMeta(node.metadata, KEY.deadend)?.value !== 'true') return NOT_DEADEND;
+  const reason = readMeta(node.metadata, KEY.deadendReason)?.value ?? '';
+  return { isDeadend: true, reason: reason === '' ? '(unknown reason)' : reason };
+}
+
+/**
+ * Chooses the next release (Zincati `find_update`). Throws only `GraphError` (a booted or target node
+ * that does not parse fails the whole check, as in Zincati); otherwise returns a decision.
+ */
+export function selectUpdate(graph: Graph, input: SelectInput): UpdateDecision {
+  const { nodes, edges } = graph;
+  let bootedIndex = -1;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n.payload === input.bootedPayload && schemeOf(n) === 'checksum') {
+      bootedIndex = i;
+      break;
+    }
+  }
+  if (bootedIndex < 0) {
+    return { booted: null, target: null, reason: 'booted_not_in_graph', deadend: NOT_DEADEND, ignoredTargets: 0, candidate: null };
+  }
+  const booted = releaseAt(graph, bootedIndex);
+  const deadend = deadendOf(nodes[bootedIndex]!);
+  const deny = input.denylist instanceof Set ? input.denylist : new Set(input.denylist ?? []);
+
+  let best: Release | null = null;
+  let seen = 0;
+  let ignored = 0;
+  for (let i = 0, n = edges.length; i < n; i++) {
+    const e = edges[i]!;
+    if (e[0] !== bootedIndex) continue;
+    seen++;
+    const target = releaseAt(graph, e[1]); // every target must parse, even a denied one (Zincati)
+    if (deny.has(target.payload)) {
+      ignored++;
+      continue;
+    }
+    if (best === null || compareReleases(target, best) > 0) best = target;
+  }
+  const base = { booted, deadend, ignoredTargets: ignored, candidate: best };
+  if (seen === 0) return { ...base, target: null, reason: 'no_update' };
+  if (best === null) return { ...base, target: null, reason: 'all_denied' };
+  if (compareReleases(best, booted) <= 0 && input.allowDowngrade !== true) {
+    return { ...base, target: null, reason: 'downgrade_rejected' };
+  }
+  return { ...base, target: best, reason: 'update' };
+}
+
+/**
+ * True when `target` should replace an already staged release: a different release that orders
+ * after it. Zincati keeps the first staged release forever (coreos/zincati#928); we re-stage.
+ */
+export function shouldReplaceStaged(staged: Release, target: Release | null): boolean {
+  return target !== null && target.payload !== staged.payload && compareReleases(target, staged) > 0;
+}
