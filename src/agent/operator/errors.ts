@@ -26,7 +26,7 @@ export class DbusServiceError extends OperatorError {
 
 /** A client call to `org.altlinux.Updated1` failed. Code `OPERATOR_DBUS_CLIENT`; `kind` says why. */
 export class DbusClientError extends OperatorError {
-  constructor(kind: 'not_running' | 'access_denied' | 'failed' | 'bad_reply', message: string, cause?: unknown) {
+  constructor(kind: 'no_bus' | 'not_running' | 'access_denied' | 'failed' | 'bad_reply', message: string, cause?: unknown) {
     super('OPERATOR_DBUS_CLIENT', message, { kind, cause });
   }
 }

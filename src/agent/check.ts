@@ -1,0 +1,67 @@
+// One graph check with its side effects: metrics, dead-end notice, rollback protection.
+import { errorChain } from '../common/errors.js';
+import { describeRelease, type Release } from '../graph/release.js';
+import { strategyErrorKind } from '../strategies/errors.js';
+import type { AgentDeps, AgentMemory } from './context.js';
+import { acceptTarget } from './decide.js';
+
+/** Outcome of a graph check: the accepted target, or `failed` (graph errors never change state). */
+export type CheckOutcome = { readonly ok: true; readonly target: Release | null } | { readonly ok: false };
+
+/** Checks the graph for an update target, applying the dead-end notice on change. */
+export async function checkForUpdate(
+  deps: AgentDeps,
+  mem: AgentMemory,
+  log: AgentDeps['logger'],
+  signal?: AbortSignal,
+): Promise<CheckOutcome> {
+  const booted = mem.booted;
+  if (booted === null) return { ok: false };
+  const nowMs = deps.clock.nowMs();
+  const denylist = new Set([...mem.denylist, ...mem.abandoned.active(nowMs)]);
+  deps.metrics.updateCheck();
+  let result;
+  try {
+    result = await deps.graph.check({ booted, denylist, allowDowngrade: deps.settings.updates.allowDowngrade }, signal);
+  } catch (err: unknown) {
+    const kind = strategyErrorKind(err);
+    deps.metrics.updateCheckError(kind);
+    log.error({ event: 'update_check_failed', kind, err: errorChain(err).join(': ') }, 'failed to check for updates');
+    return { ok: false };
+  }
+  mem.lastCheckMs = nowMs;
+  await applyDeadend(deps, mem, log, result.deadend.isDeadend, result.deadend.reason);
+  const target = acceptTarget(result.target, booted, denylist);
+  if (result.target !== null && target === null) {
+    log.warn(
+      { event: 'update_target_ignored', release: result.target.version },
+      `target ${describeRelease(result.target)} is booted or denylisted; ignoring it`,
+    );
+  }
+  return { ok: true, target };
+}
+
+async function applyDeadend(
+  deps: AgentDeps,
+  mem: AgentMemory,
+  log: AgentDeps['logger'],
+  isDeadend: boolean,
+  reason: string | null,
+): Promise<void> {
+  deps.metrics.deadend(isDeadend);
+  if (mem.deadend === isDeadend) return;
+  try {
+    if (isDeadend) {
+      const why = reason ?? 'no reason given';
+      await deps.deadend.set(why);
+      log.warn({ event: 'deadend_set', reason: why }, `current release detected as dead-end, reason: ${why}`);
+    } else {
+      await deps.deadend.clear();
+      // The first evaluation clears a stale notice silently; only a real change is news.
+      if (mem.deadend === true) log.info({ event: 'deadend_cleared' }, 'current release detected as not a dead-end');
+    }
+    mem.deadend = isDeadend;
+  } catch (err: unknown) {
+    log.error({ event: 'deadend_notice_failed', err: errorChain(err).join(': ') }, 'failed to update the dead-end notice');
+  }
+}

@@ -1,0 +1,103 @@
+// The `update_available` tick: adopt an existing locked staged deployment of the target (stateless
+// restart), or replace another staged one, stage, and confirm; abandon after repeated failures.
+import { errorChain } from '../common/errors.js';
+import { describeRelease } from '../graph/release.js';
+import type { AgentDeps, AgentMemory } from './context.js';
+import { checkStaged, confirmStaged } from './decide.js';
+import type { AgentEvent } from './events.js';
+import type { Logger } from './ports.js';
+import type { AgentState } from './state.js';
+
+type Available = Extract<AgentState, { kind: 'update_available' }>;
+
+/** Runs one `update_available` tick. */
+export async function tickStage(
+  state: Available,
+  deps: AgentDeps,
+  mem: AgentMemory,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<AgentEvent> {
+  const { release } = state;
+  const booted = mem.booted;
+  const fail = (reason: string, err?: unknown): AgentEvent => {
+    deps.metrics.stageFailure();
+    const attempts = state.failedAttempts + 1;
+    const detail = err === undefined ? reason : `${reason}: ${errorChain(err).join(': ')}`;
+    if (attempts >= deps.settings.updates.maxStageAttempts) {
+      const nowMs = deps.clock.nowMs();
+      mem.abandoned.add(release.payload, nowMs + deps.settings.updates.abandonSecs * 1000);
+      deps.metrics.updateAbandoned();
+      log.error(
+        { event: 'update_abandoned', release: release.version, attempts, skipSecs: deps.settings.updates.abandonSecs, err: detail },
+        `persistent deploy failure detected, target release '${release.version}' abandoned for ${deps.settings.updates.abandonSecs} s`,
+      );
+      return { type: 'update_abandoned', checkedAtMs: mem.lastCheckMs ?? nowMs };
+    }
+    log.error({ event: 'stage_failed', release: release.version, attempts, err: detail }, `failed to stage deployment: ${detail}`);
+    return { type: 'stage_failed' };
+  };
+  if (booted === null) return fail('no booted deployment known');
+
+  let set;
+  try {
+    set = await deps.ostree.status();
+  } catch (err: unknown) {
+    return fail('failed to query local deployments', err);
+  }
+  const existing = checkStaged(set, release);
+  if (existing === 'adoptable') {
+    log.info(
+      { event: 'update_staged', release: release.version, adopted: true },
+      `found ${describeRelease(release)} already staged with finalization locked; adopting it`,
+    );
+    return { type: 'update_staged' };
+  }
+  if (existing === 'other_staged') {
+    try {
+      await deps.ostree.cleanupPending();
+      log.info(
+        { event: 'pending_deployment_removed', replacedBy: release.version, payload: set.staged?.checksum ?? null },
+        `removed pending deployment ${set.staged?.version ?? '?'} to stage ${release.version}`,
+      );
+    } catch (err: unknown) {
+      return fail('failed to remove the pending deployment', err);
+    }
+  }
+
+  deps.metrics.stageAttempt();
+  log.info({ event: 'stage_started', release: release.version, attempt: state.failedAttempts + 1 }, `staging ${describeRelease(release)}`);
+  try {
+    await deps.ostree.stage(release, { allowDowngrade: deps.settings.updates.allowDowngrade }, signal);
+    set = await deps.ostree.status();
+  } catch (err: unknown) {
+    return fail('failed to stage deployment', err);
+  }
+  const confirmation = confirmStaged(set, release, booted);
+  switch (confirmation) {
+    case 'ok':
+      log.info({ event: 'update_staged', release: release.version, adopted: false }, `update staged: ${describeRelease(release)}`);
+      return { type: 'update_staged' };
+    case 'wrong_stream': {
+      // A release on another stream is never right for this node: remove it and block it for good.
+      log.error(
+        { event: 'update_blocked', release: release.version, expected: booted.stream, found: set.staged?.stream ?? null },
+        `pending deployment ${release.version} expected to be on stream '${booted.stream ?? '?'}', but found '${set.staged?.stream ?? '?'}' instead`,
+      );
+      try {
+        await deps.ostree.cleanupPending();
+      } catch (err: unknown) {
+        log.error({ event: 'cleanup_failed', err: errorChain(err).join(': ') }, 'failed to remove the wrong-stream deployment');
+      }
+      mem.denylist.add(release.payload);
+      deps.metrics.stageFailure();
+      deps.metrics.updateAbandoned();
+      log.warn({ event: 'update_abandoned', release: release.version, reason: 'wrong_stream' }, `abandoned and blocked deployment '${release.version}'`);
+      return { type: 'update_abandoned', checkedAtMs: mem.lastCheckMs ?? deps.clock.nowMs() };
+    }
+    case 'missing':
+      return fail('staged deployment not found after staging');
+    case 'version_mismatch':
+      return fail(`staged deployment version '${set.staged?.version ?? '?'}' differs from '${release.version}'`);
+  }
+}
