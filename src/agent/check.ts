@@ -25,7 +25,7 @@ export async function checkForUpdate(
     result = await deps.graph.check({ booted, denylist, allowDowngrade: deps.settings.updates.allowDowngrade }, signal);
   } catch (err: unknown) {
     const kind = strategyErrorKind(err);
-    deps.metrics.updateCheckError(kind);
+    deps.metrics.updateCheckFailed(kind);
     log.error({ event: 'update_check_failed', kind, err: errorChain(err).join(': ') }, 'failed to check for updates');
     return { ok: false };
   }
@@ -48,7 +48,7 @@ async function applyDeadend(
   isDeadend: boolean,
   reason: string | null,
 ): Promise<void> {
-  deps.metrics.deadend(isDeadend);
+  deps.metrics.bootedDeadend(isDeadend);
   if (mem.deadend === isDeadend) return;
   try {
     if (isDeadend) {

@@ -2,8 +2,8 @@
 // "check now" / "update now" requests only wake the sleep (or, during a tick, skip the next sleep),
 // so they are serialised with the ticks by construction. Everything is cancelled by one AbortSignal.
 import { errorChain } from '../common/errors.js';
-import type { Deployment } from '../ostree/deployment.js';
-import type { StrategyLabel } from '../config/types.js';
+import { AgentStoppedError, NothingStagedError } from './errors.js';
+import type { AgentSnapshot, OperatorPort } from './operator/snapshot.js';
 import { AgentMemory, type AgentDeps } from './context.js';
 import type { AgentEvent } from './events.js';
 import type { Logger } from './ports.js';
@@ -12,22 +12,6 @@ import { statusText } from './status.js';
 import { runTick } from './tick.js';
 import { DEFAULT_REFRESH_SECS, nextDelayMs } from './timing.js';
 import { IllegalTransitionError, transition } from './transition.js';
-
-/** Read-only view of the agent for the operator surface (D-Bus properties, status). */
-export interface AgentSnapshot {
-  /** Current state. */
-  readonly state: AgentState;
-  /** Current STATUS text. */
-  readonly status: string;
-  /** Booted deployment, once known. */
-  readonly booted: Deployment | null;
-  /** Last successful graph check (ms), or null. */
-  readonly lastCheckMs: number | null;
-  /** Start of the last tick (ms), or null. */
-  readonly lastRefreshMs: number | null;
-  /** Configured strategy. */
-  readonly strategy: StrategyLabel;
-}
 
 /** Result of one step (tick + transition), returned for tests and the loop. */
 export interface StepResult {
@@ -39,8 +23,8 @@ export interface StepResult {
   readonly delayMs: number;
 }
 
-/** The agent: state, memory and the tick loop. */
-export class Agent {
+/** The agent: state, memory and the tick loop; also the operator surface's port. */
+export class Agent implements OperatorPort {
   readonly #deps: AgentDeps;
   readonly #log: Logger;
   readonly #mem = new AgentMemory();
@@ -50,22 +34,40 @@ export class Agent {
   #lastRefreshMs: number | null = null;
   #wake: AbortController | null = null;
   #wakePending = false;
+  #stopped = false;
+  // Callers of checkNow/updateNow waiting for the next tick to start (queued) and to end (running).
+  #queued: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #running: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(deps: AgentDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'agent' });
   }
 
-  /** The current snapshot. */
-  get snapshot(): AgentSnapshot {
+  /** Current state. */
+  get state(): AgentState {
+    return this.#state;
+  }
+
+  /** The operator view of the agent (D-Bus properties, `alt-updatectl status`). */
+  snapshot(): AgentSnapshot {
+    const st = this.#state;
+    const target = 'release' in st ? st.release.version : null;
     return {
-      state: this.#state,
-      status: this.#status,
-      booted: this.#mem.booted,
-      lastCheckMs: this.#mem.lastCheckMs,
-      lastRefreshMs: this.#lastRefreshMs,
+      state: st.kind,
+      bootedVersion: this.#mem.booted?.version ?? null,
+      bootedChecksum: this.#mem.booted?.checksum ?? null,
+      targetVersion: target,
+      stagedVersion: st.kind === 'update_staged' || st.kind === 'update_finalized' ? st.release.version : null,
+      lastCheckTimeMs: this.#mem.lastCheckMs,
       strategy: this.#deps.strategy.label,
+      statusText: this.#status,
     };
+  }
+
+  /** Start of the last tick (ms), or null before the first. */
+  get lastRefreshMs(): number | null {
+    return this.#lastRefreshMs;
   }
 
   /** Calls `listener` after every step; returns the unsubscribe function. */
@@ -74,27 +76,27 @@ export class Agent {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Runs the next tick as soon as the current one (if any) is done. */
-  checkNow(): void {
+  /** Runs a tick (an update check in the polling states) now; resolves when that tick is done. */
+  checkNow(): Promise<void> {
     this.#log.info({ event: 'check_requested' }, 'update check requested');
-    this.#wakeUp();
+    return this.#requestTick();
   }
 
   /**
-   * Allows the pending (or next staged) update to be finalized now: bypasses the strategy and the
-   * users' grace period, never block inhibitors (coreos/zincati#498).
+   * Allows the staged update to be finalized now: bypasses the strategy and the users' grace period,
+   * never block inhibitors (coreos/zincati#498). Rejects with `NothingStagedError` when nothing is
+   * staged; resolves when the finalizing tick is done.
    */
-  updateNow(): void {
+  updateNow(): Promise<void> {
+    if (this.#state.kind !== 'update_staged') return Promise.reject(new NothingStagedError(this.#state.kind));
     this.#mem.updateNowRequested = true;
     this.#log.info({ event: 'update_now_requested' }, 'finalization requested by the operator');
-    this.#wakeUp();
+    return this.#requestTick();
   }
 
   /** Runs ticks until `signal` aborts, then sends STOPPING=1. Never throws for tick failures. */
   async run(signal: AbortSignal): Promise<void> {
-    const m = this.#deps.settings.updates;
-    this.#deps.metrics.settings({ updatesEnabled: m.enabled, allowDowngrade: m.allowDowngrade, strategy: m.strategy });
-    if (m.allowDowngrade) this.#log.warn({}, 'client configuration allows (possibly vulnerable) downgrades via auto-updates logic');
+    if (this.#deps.settings.updates.allowDowngrade) this.#log.warn({}, 'client configuration allows (possibly vulnerable) downgrades via auto-updates logic');
     while (!signal.aborted) {
       const { delayMs } = await this.step(signal);
       if (signal.aborted) break;
@@ -116,6 +118,10 @@ export class Agent {
       }
       this.#wakePending = false;
     }
+    this.#stopped = true;
+    for (const w of [...this.#queued, ...this.#running]) w.reject(new AgentStoppedError());
+    this.#queued = [];
+    this.#running = [];
     this.#status = '';
     await this.#notify(() => this.#deps.notifier.status(''));
     await this.#notify(() => this.#deps.notifier.stopping());
@@ -128,6 +134,8 @@ export class Agent {
     this.#lastRefreshMs = nowMs;
     deps.metrics.refreshed(nowMs);
     const prev = this.#state;
+    this.#running.push(...this.#queued);
+    this.#queued = [];
     let event: AgentEvent | null = null;
     try {
       event = await runTick(prev, deps, this.#mem, this.#log, signal);
@@ -148,7 +156,7 @@ export class Agent {
     this.#state = next;
     const after = deps.clock.nowMs();
     if (next.kind !== prev.kind) {
-      deps.metrics.stateChanged(next.kind, after);
+      deps.metrics.stateChanged(after);
       this.#log.debug({ event: 'state_changed', from: prev.kind, to: next.kind }, `state ${prev.kind} -> ${next.kind}`);
     }
     const text = statusText(next, after, { updatesEnabled: deps.settings.updates.enabled });
@@ -169,9 +177,18 @@ export class Agent {
       strategyChangeMs: deps.strategy.nextChangeMs?.(after) ?? null,
     });
     if (event === null) delayMs = Math.max(delayMs, DEFAULT_REFRESH_SECS * 1000);
-    const snap = this.snapshot;
+    const snap = this.snapshot();
     for (const l of this.#listeners) l(snap);
+    for (const w of this.#running) w.resolve();
+    this.#running = [];
     return { event, state: next, delayMs };
+  }
+
+  #requestTick(): Promise<void> {
+    if (this.#stopped) return Promise.reject(new AgentStoppedError());
+    const done = new Promise<void>((resolve, reject) => this.#queued.push({ resolve, reject }));
+    this.#wakeUp();
+    return done;
   }
 
   #wakeUp(): void {

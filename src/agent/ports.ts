@@ -83,51 +83,11 @@ export interface Notifier {
   watchdog?(): Promise<void>;
 }
 
-/** Why a finalization was held back by something other than the strategy. */
-export type FinalizationBlockReason = 'active_usersessions' | 'block_inhibitor' | 'session_check_failed';
-
 /**
- * Metrics the agent records (Zincati's set, prefix `alt_updated_`; implemented in src/agent/operator).
- * Each method names the series it feeds.
+ * Metrics the agent records (Zincati's set, prefix `alt_updated_`), implemented by
+ * src/agent/operator/metrics.ts; the core only sees this interface.
  */
-export interface Metrics {
-  /** `alt_updated_update_agent_last_refresh_timestamp` (seconds) at the start of every tick. */
-  refreshed(nowMs: number): void;
-  /** `alt_updated_update_agent_latest_state_change_timestamp` and the `..._state{state}` gauge. */
-  stateChanged(state: string, nowMs: number): void;
-  /** `alt_updated_update_agent_updates_enabled`, `..._updates_allow_downgrade` and `alt_updated_updates_strategy_mode{strategy}`. */
-  settings(info: { updatesEnabled: boolean; allowDowngrade: boolean; strategy: string }): void;
-  /** `alt_updated_cincinnati_update_checks_total`. */
-  updateCheck(): void;
-  /** `alt_updated_cincinnati_update_checks_errors_total{kind}`. */
-  updateCheckError(kind: string): void;
-  /** `alt_updated_cincinnati_booted_release_is_deadend`. */
-  deadend(isDeadend: boolean): void;
-  /** `alt_updated_rpm_ostree_register_driver_failures_total`. */
-  registerDriverFailure(): void;
-  /** `alt_updated_rpm_ostree_deploy_attempts_total`. */
-  stageAttempt(): void;
-  /** `alt_updated_rpm_ostree_deploy_failures_total`. */
-  stageFailure(): void;
-  /** `alt_updated_update_agent_abandoned_updates_total` (ours). */
-  updateAbandoned(): void;
-  /** `alt_updated_update_agent_finalization_attempts`. */
-  finalizeAttempt(): void;
-  /** `alt_updated_rpm_ostree_finalize_failures_total`. */
-  finalizeFailure(): void;
-  /** `alt_updated_update_agent_finalization_successes`. */
-  finalizeSuccess(): void;
-  /** `alt_updated_update_agent_finalization_blocked_count{reason}`. */
-  finalizationBlocked(reason: FinalizationBlockReason): void;
-  /** `alt_updated_update_agent_postponed_finalizations_total`. */
-  rebootPostponed(): void;
-  /** `alt_updated_update_agent_finalization_detected_active_users`. */
-  activeUsers(count: number): void;
-  /** `alt_updated_updates_strategy_can_finalize_responses{response}`. */
-  strategyResponse(response: 'allow' | 'deny' | 'error'): void;
-  /** `alt_updated_updates_strategy_errors_total{op,kind}` (ours: `op` = `can_finalize` | `report_steady`). */
-  strategyError(op: 'can_finalize' | 'report_steady', kind: string): void;
-}
+export type { AgentMetrics as Metrics, FinalizationBlockReason } from './operator/metrics.js';
 
 /** Shows or removes the dead-end notice (MOTD) through a privileged helper. */
 export interface DeadendPort {
@@ -137,27 +97,4 @@ export interface DeadendPort {
   clear(): Promise<void>;
 }
 
-/** Metrics that record nothing, for callers that do not export metrics. */
-export function noMetrics(): Metrics {
-  const nop = (): void => undefined;
-  return {
-    refreshed: nop,
-    stateChanged: nop,
-    settings: nop,
-    updateCheck: nop,
-    updateCheckError: nop,
-    deadend: nop,
-    registerDriverFailure: nop,
-    stageAttempt: nop,
-    stageFailure: nop,
-    updateAbandoned: nop,
-    finalizeAttempt: nop,
-    finalizeFailure: nop,
-    finalizeSuccess: nop,
-    finalizationBlocked: nop,
-    rebootPostponed: nop,
-    activeUsers: nop,
-    strategyResponse: nop,
-    strategyError: nop,
-  };
-}
+export { noopMetrics } from './operator/metrics.js';

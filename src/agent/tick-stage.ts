@@ -21,13 +21,13 @@ export async function tickStage(
   const { release } = state;
   const booted = mem.booted;
   const fail = (reason: string, err?: unknown): AgentEvent => {
-    deps.metrics.stageFailure();
+    deps.metrics.deployFailure();
     const attempts = state.failedAttempts + 1;
     const detail = err === undefined ? reason : `${reason}: ${errorChain(err).join(': ')}`;
     if (attempts >= deps.settings.updates.maxStageAttempts) {
       const nowMs = deps.clock.nowMs();
       mem.abandoned.add(release.payload, nowMs + deps.settings.updates.abandonSecs * 1000);
-      deps.metrics.updateAbandoned();
+      deps.metrics.releaseAbandoned();
       log.error(
         { event: 'update_abandoned', release: release.version, attempts, skipSecs: deps.settings.updates.abandonSecs, err: detail },
         `persistent deploy failure detected, target release '${release.version}' abandoned for ${deps.settings.updates.abandonSecs} s`,
@@ -65,7 +65,7 @@ export async function tickStage(
     }
   }
 
-  deps.metrics.stageAttempt();
+  deps.metrics.deployAttempt();
   log.info({ event: 'stage_started', release: release.version, attempt: state.failedAttempts + 1 }, `staging ${describeRelease(release)}`);
   try {
     await deps.ostree.stage(release, { allowDowngrade: deps.settings.updates.allowDowngrade }, signal);
@@ -90,8 +90,8 @@ export async function tickStage(
         log.error({ event: 'cleanup_failed', err: errorChain(err).join(': ') }, 'failed to remove the wrong-stream deployment');
       }
       mem.denylist.add(release.payload);
-      deps.metrics.stageFailure();
-      deps.metrics.updateAbandoned();
+      deps.metrics.deployFailure();
+      deps.metrics.releaseAbandoned();
       log.warn({ event: 'update_abandoned', release: release.version, reason: 'wrong_stream' }, `abandoned and blocked deployment '${release.version}'`);
       return { type: 'update_abandoned', checkedAtMs: mem.lastCheckMs ?? deps.clock.nowMs() };
     }

@@ -55,7 +55,7 @@ export async function tickStaged(
     }
   }
 
-  deps.metrics.finalizeAttempt();
+  deps.metrics.finalizationAttempt();
   if (mem.updateNowRequested) {
     log.info({ event: 'update_now', release: v }, 'finalization requested by the operator; bypassing the update strategy');
   } else {
@@ -65,12 +65,12 @@ export async function tickStaged(
       allowed = await deps.strategy.canFinalize(nowMs, signal);
     } catch (err: unknown) {
       const kind = strategyErrorKind(err);
-      deps.metrics.strategyResponse('error');
-      deps.metrics.strategyError('can_finalize', kind);
+      deps.metrics.canFinalize('error');
+      deps.metrics.strategyError(kind);
       log.error({ event: 'strategy_error', kind, err: err2s(err) }, `update strategy failed, not finalizing: ${err2s(err)}`);
       return { type: 'finalization_denied' };
     }
-    deps.metrics.strategyResponse(allowed ? 'allow' : 'deny');
+    deps.metrics.canFinalize(allowed ? 'allow' : 'deny');
     if (!allowed) {
       if (state.waiting !== 'strategy') {
         log.info({ event: 'finalization_denied', release: v }, `update staged: ${v}; reboot pending due to update strategy`);
@@ -83,12 +83,11 @@ export async function tickStaged(
   try {
     inhibitors = await deps.sessions.blockInhibitors();
   } catch (err: unknown) {
-    deps.metrics.finalizationBlocked('session_check_failed');
     log.error({ event: 'session_check_failed', err: err2s(err) }, 'failed to check for shutdown inhibitors; not finalizing');
     return { type: 'finalization_blocked', reason: 'session_check_failed' };
   }
   if (inhibitors.length > 0) {
-    deps.metrics.finalizationBlocked('block_inhibitor');
+    deps.metrics.finalizationBlocked('inhibitor');
     log.warn({ event: 'reboot_blocked', inhibitors }, `reboot blocked by ${inhibitors.length} shutdown inhibitor(s): ${inhibitors.join('; ')}`);
     return { type: 'finalization_blocked', reason: 'block_inhibitor' };
   }
@@ -97,6 +96,7 @@ export async function tickStaged(
   if (sessionEvent !== null) return sessionEvent;
 
   log.info({ event: 'update_finalizing', release: v }, `staged deployment '${v}' available, proceeding to finalize it`);
+  deps.metrics.finalizeAttempt();
   try {
     await deps.ostree.finalize(release.payload);
   } catch (err: unknown) {
@@ -104,7 +104,7 @@ export async function tickStaged(
     log.error({ event: 'finalize_failed', release: v, err: err2s(err) }, `failed to finalize deployment: ${err2s(err)}`);
     return { type: 'finalization_blocked', reason: 'finalize_failed' };
   }
-  deps.metrics.finalizeSuccess();
+  deps.metrics.finalizationSuccess();
   mem.updateNowRequested = false;
   log.info({ event: 'update_finalized', release: v }, `update finalized: ${v}`);
   return { type: 'update_finalized' };
@@ -123,7 +123,6 @@ async function checkSessions(state: Staged, deps: AgentDeps, mem: AgentMemory, l
   try {
     sessions = await deps.sessions.interactiveSessions();
   } catch (err: unknown) {
-    deps.metrics.finalizationBlocked('session_check_failed');
     log.error({ event: 'session_check_failed', err: err2s(err) }, 'failed to check for interactive sessions; not finalizing');
     return { type: 'finalization_blocked', reason: 'session_check_failed' };
   }
@@ -148,7 +147,7 @@ async function checkSessions(state: Staged, deps: AgentDeps, mem: AgentMemory, l
       log.warn({ event: 'session_warning_failed', err: err2s(err) }, 'failed to warn interactive sessions');
     }
   }
-  deps.metrics.rebootPostponed();
+  deps.metrics.postponed();
   deps.metrics.finalizationBlocked('active_usersessions');
   log.info(
     { event: 'reboot_postponed', sessions: sessions.length, postponementsLeft: left - 1 },

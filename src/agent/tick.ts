@@ -102,7 +102,7 @@ async function tickInitialized(deps: AgentDeps, log: Logger, signal?: AbortSigna
     steady = await deps.strategy.reportSteady(signal);
   } catch (err: unknown) {
     const kind = strategyErrorKind(err);
-    deps.metrics.strategyError('report_steady', kind);
+    deps.metrics.strategyError(kind);
     log.error({ event: 'steady_report_failed', kind, err: errorChain(err).join(': ') }, 'failed to report steady state');
     return { type: 'steady_report_failed' };
   }
