@@ -1,0 +1,179 @@
+// Peer-to-peer D-Bus (no bus daemon) on top of dbus-next 0.10.2, which only knows message buses.
+// Approach verified in ../shared/reference/dbus-next-peer-to-peer.md; rpm-ostree uses such links for
+// transactions (`GDBusServer` on a unix socket, the client connects with AUTHENTICATION_CLIENT).
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import dbus from 'dbus-next';
+import MessageBusCtor from 'dbus-next/lib/bus.js';
+import createConnection from 'dbus-next/lib/connection.js';
+import { armClose, streamConnection, wrapConnection, type ConnectionLike } from './connection.js';
+import { DBusAdapterError } from './errors.js';
+import { serverHandshake } from './sasl-server.js';
+
+const { Message } = dbus;
+
+/** A connected dbus-next bus object; on a peer link it has no bus names (use any name in getProxyObject). */
+export type MessageBus = dbus.MessageBus;
+
+/** Options of {@link connectPeer}. */
+export interface ConnectPeerOptions {
+  /** Fail when the peer has not completed authentication within this many ms (default 10000). */
+  readonly timeoutMs?: number;
+  /** Receives connection errors after the connection is up (default: ignored; closes fail calls). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** Unique name our adapter reports to the local MessageBus for a peer link (never on the wire). */
+const CLIENT_NAME = ':peer.client';
+const SERVER_NAME = ':peer.server';
+
+function waitConnected(conn: ConnectionLike, bus: MessageBus, timeoutMs: number, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      conn.off('connect', onConnect);
+      bus.off('error', onError);
+      conn.stream.off('close', onClose);
+    };
+    const fail = (err: Error): void => {
+      cleanup();
+      conn.stream.destroy();
+      reject(err);
+    };
+    const onConnect = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: unknown): void =>
+      fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `cannot connect to ${what}: ${String(err)}`, { cause: err }));
+    const onClose = (): void => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} closed the connection during setup`));
+    const timer = setTimeout(
+      () => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    conn.once('connect', onConnect);
+    bus.on('error', onError);
+    conn.stream.once('close', onClose);
+  });
+}
+
+/** Checks an address is a `unix:path=` one (abstract sockets need dbus-next's optional native module). */
+export function assertUnixPathAddress(address: string): void {
+  const first = address.split(';')[0] ?? '';
+  if (!/^unix:(.*,)?path=[^,]+/.test(first)) {
+    throw new DBusAdapterError('DBUS_BAD_ADDRESS', `unsupported D-Bus address '${address}': only unix:path= is supported`);
+  }
+}
+
+/**
+ * Connects to a peer-to-peer D-Bus address (e.g. an rpm-ostree transaction socket) without a bus
+ * daemon. Resolves once SASL is done; the returned bus works with `getProxyObject(anyName, '/')`,
+ * method calls, properties and signal listeners. Calls pending when the peer goes away reject with
+ * `org.freedesktop.DBus.Error.Disconnected`; `disconnect()` destroys the socket.
+ */
+export async function connectPeer(address: string, opts: ConnectPeerOptions = {}): Promise<MessageBus> {
+  assertUnixPathAddress(address);
+  const inner = createConnection({ busAddress: address, authMethods: ['EXTERNAL'] }) as ConnectionLike;
+  const conn = wrapConnection(inner, { driverless: true, uniqueName: CLIENT_NAME });
+  const bus = new MessageBusCtor(conn);
+  armClose(bus);
+  await waitConnected(inner, bus, opts.timeoutMs ?? 10_000, `peer ${address}`);
+  bus.on('error', (err: unknown) => opts.onError?.(err));
+  return bus;
+}
+
+/** A listening peer-to-peer server; see {@link listenPeer}. */
+export interface PeerServer {
+  /** The address clients connect to: `unix:path=<path>,guid=<guid>`. */
+  readonly address: string;
+  /** Stops listening, drops every live connection and removes the socket file. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link listenPeer}. */
+export interface ListenPeerOptions {
+  /** Socket path; its characters must not need D-Bus address escaping (`[A-Za-z0-9_./-]`). */
+  readonly path: string;
+  /** Called with one MessageBus per authenticated client: export objects on it (e.g. at `/`). */
+  readonly onConnection: (bus: MessageBus) => void;
+  /** Uid(s) accepted in SASL EXTERNAL (default: our own uid). Claimed, not kernel-checked. */
+  readonly uid?: number | readonly number[];
+  /** Authentication deadline per client in ms (default 10000). */
+  readonly authTimeoutMs?: number;
+  /** Receives per-connection failures (bad handshake, stream errors); default: ignored. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * Answers bus-driver calls a client may send to us (`gdbus call --address` sends Hello and
+ * AddMatch): a courtesy for debugging, rpm-ostree's own server does not do it.
+ */
+function courtesyDriverHandler(bus: MessageBus): (msg: dbus.Message) => boolean {
+  return (msg: dbus.Message): boolean => {
+    if (msg.destination !== 'org.freedesktop.DBus' || msg.path !== '/org/freedesktop/DBus') return false;
+    if (msg.member === 'Hello') bus.send(Message.newMethodReturn(msg, 's', [':1.0']));
+    else if (msg.member === 'AddMatch' || msg.member === 'RemoveMatch') bus.send(Message.newMethodReturn(msg, '', []));
+    else return false;
+    return true;
+  };
+}
+
+/**
+ * Listens for peer-to-peer D-Bus clients on a unix socket (the role of rpm-ostree's per-transaction
+ * `GDBusServer`): server-side SASL EXTERNAL, then one MessageBus per client passed to `onConnection`.
+ */
+export async function listenPeer(opts: ListenPeerOptions): Promise<PeerServer> {
+  if (!/^[A-Za-z0-9_./-]+$/.test(opts.path)) {
+    throw new DBusAdapterError('DBUS_BAD_ADDRESS', `peer socket path '${opts.path}' needs D-Bus address escaping`);
+  }
+  const guid = randomBytes(16).toString('hex');
+  const uids = opts.uid === undefined ? [process.getuid?.() ?? 0] : typeof opts.uid === 'number' ? [opts.uid] : opts.uid;
+  const sockets = new Set<net.Socket>();
+  const buses = new Set<MessageBus>();
+  const report = (err: unknown): void => opts.onError?.(err);
+
+  const onSocket = async (socket: net.Socket): Promise<void> => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', report);
+    await serverHandshake(socket, { guid, allowUid: (u) => uids.includes(u), timeoutMs: opts.authTimeoutMs ?? 10_000 });
+    const conn = wrapConnection(streamConnection(socket), { driverless: true, uniqueName: SERVER_NAME });
+    const bus = new MessageBusCtor(conn);
+    armClose(bus);
+    bus.on('error', report);
+    bus.addMethodHandler(courtesyDriverHandler(bus));
+    buses.add(bus);
+    socket.on('close', () => buses.delete(bus));
+    opts.onConnection(bus);
+  };
+
+  const server = net.createServer((socket) => {
+    onSocket(socket).catch((err: unknown) => {
+      report(err);
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new DBusAdapterError('DBUS_LISTEN_FAILED', `cannot listen on '${opts.path}': ${err.message}`, { cause: err })),
+    );
+    server.listen(opts.path, () => resolve());
+  });
+  server.on('error', report);
+
+  let closing: Promise<void> | undefined;
+  return {
+    address: `unix:path=${opts.path},guid=${guid}`,
+    close: () => {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const bus of buses) bus.disconnect();
+        for (const s of sockets) s.destroy();
+        await closed;
+        await rm(opts.path, { force: true });
+      })();
+      return closing;
+    },
+  };
+}
