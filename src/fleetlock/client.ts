@@ -1,0 +1,120 @@
+// FleetLock HTTP client (adapter: undici types stay in this file). Speaks the protocol exactly as
+// Zincati does, plus an optional bearer token for servers that require one (alt-fleetlockd groups).
+import { request, type Dispatcher } from 'undici';
+import { FleetLockError } from './errors.js';
+import { API_PATHS, FLEETLOCK_HEADER, clientParamsBody, parseErrorBody, type ClientParams, type FleetLockApi } from './protocol.js';
+
+/** Options for {@link createFleetLockClient}. */
+export interface FleetLockClientOptions {
+  /** Server base URL; endpoints are URL-joined onto it, so a path component needs a trailing `/`. */
+  readonly baseUrl: string;
+  /** undici dispatcher (tests pass a MockAgent, TLS callers an Agent with a CA); default: global. */
+  readonly dispatcher?: Dispatcher;
+  /** Bearer token sent as `authorization: Bearer <token>`; omitted when null or absent. */
+  readonly token?: string | null;
+  /** Whole-request timeout in milliseconds. @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+/** The two FleetLock operations; both resolve on 2xx and reject with {@link FleetLockError}. */
+export interface FleetLockClient {
+  /** RecursiveLock: reserve (or confirm) a reboot slot for `params.id` in `params.group`. */
+  preReboot(params: ClientParams): Promise<void>;
+  /** UnlockIfHeld: release the slot `params.id` holds, a no-op when it holds none. */
+  steadyState(params: ClientParams): Promise<void>;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Creates a FleetLock client for one server. */
+export function createFleetLockClient(opts: FleetLockClientOptions): FleetLockClient {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const call = async (api: FleetLockApi, params: ClientParams): Promise<void> => {
+    const url = new URL(API_PATHS[api], opts.baseUrl);
+    const headers: Record<string, string> = {
+      [FLEETLOCK_HEADER]: 'true',
+      'content-type': 'application/json',
+    };
+    if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+    await jsonRequest({
+      api,
+      url,
+      method: 'POST',
+      headers,
+      body: clientParamsBody(params),
+      timeoutMs,
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+    });
+  };
+  return {
+    preReboot: (params) => call('pre-reboot', params),
+    steadyState: (params) => call('steady-state', params),
+  };
+}
+
+/** One request; resolves to the decoded JSON body (or null) on 2xx, rejects with FleetLockError. */
+export async function jsonRequest(req: {
+  api: FleetLockApi | 'admin';
+  url: URL;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  dispatcher?: Dispatcher;
+}): Promise<unknown> {
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      ...(req.body === undefined ? {} : { body: req.body }),
+      signal: AbortSignal.timeout(req.timeoutMs),
+      ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
+    });
+  } catch (err: unknown) {
+    throw new FleetLockError({
+      api: req.api,
+      kind: 'client_failed_request',
+      status: null,
+      message: `${req.api} request to ${req.url.origin} failed: ${err instanceof Error ? err.message : String(err)}`,
+      cause: err,
+    });
+  }
+  const text = await readCapped(res.body, MAX_ERROR_BODY).catch(() => '');
+  const decoded = decodeJson(text);
+  if (res.statusCode >= 200 && res.statusCode < 300) return decoded;
+  const err = parseErrorBody(decoded);
+  const kind = err?.kind ?? `generic_http_${res.statusCode}`;
+  const detail = err?.value || text.slice(0, 200) || 'no details';
+  throw new FleetLockError({
+    api: req.api,
+    kind,
+    status: res.statusCode,
+    message: `${req.api} failure: server-side error, code ${res.statusCode}: ${detail}`,
+  });
+}
+
+function decodeJson(text: string): unknown {
+  if (text.length === 0) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    if (size + buf.length > max) {
+      chunks.push(buf.subarray(0, max - size));
+      body.destroy();
+      break;
+    }
+    chunks.push(buf);
+    size += buf.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

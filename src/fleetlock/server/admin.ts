@@ -1,0 +1,91 @@
+// Admin API (token-protected): list groups, slots and holders with lock times; force-release a
+// holder. JSON shapes are documented in docs/usage/fleetlock-server.md and parsed by
+// src/fleetlock/admin-client.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorChain } from '../../common/errors.js';
+import { GROUP_PATTERN } from '../protocol.js';
+import type { GroupConfig } from './config.js';
+import { BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
+import type { ProtocolDeps } from './protocol-routes.js';
+import { partitionStale, unlockIfHeld, type GroupState } from './semaphore.js';
+import { EMPTY_GROUP } from './semaphore.js';
+
+/** Path prefix of the admin API. */
+export const ADMIN_PREFIX = '/admin/v1/groups';
+
+const hhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+/** The admin JSON view of one group. */
+export function groupView(name: string, cfg: GroupConfig | undefined, state: GroupState, nowMs: number): Record<string, unknown> {
+  const stale = cfg ? new Set(partitionStale(state, { slots: cfg.slots, staleAfterMs: cfg.staleAfterMs }, nowMs).expired.map((h) => h.id)) : new Set<string>();
+  return {
+    name,
+    configured: cfg !== undefined,
+    slots: cfg?.slots ?? 0,
+    stale_after_secs: cfg?.staleAfterMs == null ? null : cfg.staleAfterMs / 1000,
+    windows: (cfg?.windows ?? []).map((w) => ({ days: w.days, start_time: hhmm(w.startMinutes), length_minutes: w.lengthMinutes })),
+    holders: state.holders.map((h) => ({
+      id: h.id,
+      locked_at: new Date(h.sinceMs).toISOString(),
+      renewed_at: new Date(h.renewedMs).toISOString(),
+      stale: stale.has(h.id),
+    })),
+  };
+}
+
+/** Handles every request under {@link ADMIN_PREFIX}. */
+export async function handleAdmin(deps: ProtocolDeps, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const config = deps.config();
+  const rest = path.slice(ADMIN_PREFIX.length);
+  const m = /^(?:\/([^/]+))?(\/release)?\/?$/.exec(rest);
+  const group = m?.[1] === undefined ? null : decodeURIComponent(m[1]);
+  if (!m || (group !== null && !GROUP_PATTERN.test(group)) || (m[2] !== undefined && group === null)) {
+    req.resume();
+    return sendError(res, 'not_found', `no admin route ${path}`);
+  }
+  const isAdmin = config.adminToken !== null && hasToken(req, config.adminToken);
+  // A group's own token may read (not change) that group, so nodes' tooling can show their lock.
+  const groupToken = group === null ? null : (config.groups.get(group)?.token ?? null);
+  const mayRead = isAdmin || (groupToken !== null && hasToken(req, groupToken));
+  const release = m[2] !== undefined;
+  if (!(release ? isAdmin : mayRead)) {
+    req.resume();
+    if (config.adminToken === null && !mayRead) return sendError(res, 'admin_disabled', 'the admin API is disabled: set admin_token');
+    return sendError(res, 'unauthorized', 'a valid admin bearer token is required', { 'www-authenticate': 'Bearer realm="alt-fleetlockd-admin"' });
+  }
+  if ((release && req.method !== 'POST') || (!release && req.method !== 'GET')) {
+    req.resume();
+    return sendError(res, 'method_not_allowed', `use ${release ? 'POST' : 'GET'}`, { allow: release ? 'POST' : 'GET' });
+  }
+  try {
+    const nowMs = deps.clock.nowMs();
+    if (!release) {
+      const stored = await deps.store.readAll();
+      if (group !== null) {
+        const cfg = config.groups.get(group);
+        if (!cfg && !stored.has(group)) return sendError(res, 'unknown_group', `group '${group}' is neither configured nor stored`);
+        return sendJson(res, 200, groupView(group, cfg, stored.get(group) ?? EMPTY_GROUP, nowMs));
+      }
+      const names = [...new Set([...config.groups.keys(), ...stored.keys()])].sort();
+      return sendJson(res, 200, { groups: names.map((n) => groupView(n, config.groups.get(n), stored.get(n) ?? EMPTY_GROUP, nowMs)) });
+    }
+    let id: unknown;
+    try {
+      id = (JSON.parse(await readBody(req)) as Record<string, unknown> | null)?.['id'];
+    } catch (err: unknown) {
+      if (err instanceof BodyTooLarge) return sendError(res, 'body_too_large', 'request body over 64 KiB');
+      id = undefined;
+    }
+    if (typeof id !== 'string' || id.length === 0) return sendError(res, 'invalid_body', 'body must be {"id": "<holder id>"}');
+    const holderId = id;
+    const r = await deps.store.mutate(group!, (s) => unlockIfHeld(s, holderId, { slots: 0, staleAfterMs: null }, nowMs));
+    if (r.outcome === 'released') {
+      deps.metrics.adminReleased(group!);
+      deps.logger.warn({ event: 'lock_force_released', group, id: holderId }, `admin released the slot of '${holderId}' in group '${group}'`);
+    }
+    return sendJson(res, 200, { released: r.outcome === 'released' });
+  } catch (err: unknown) {
+    deps.logger.error({ err: errorChain(err) }, 'admin request failed: lock store');
+    return sendError(res, 'store_unavailable', 'the lock store is unavailable; retry later');
+  }
+}

@@ -1,0 +1,36 @@
+// The closed set of error kinds alt-fleetlockd answers with, and their HTTP status. Kinds are
+// metric labels on both sides (Zincati counts them), so the set must stay small and stable; it is
+// documented in docs/usage/fleetlock-server.md and a test keeps the two in sync.
+
+/** Every error kind with its HTTP status. */
+export const ERROR_KINDS = {
+  /** `fleet-lock-protocol: true` header missing or wrong. */
+  missing_protocol_header: 400,
+  /** Body is not JSON or lacks an object `client_params`. */
+  invalid_body: 400,
+  /** `client_params.id` or `.group` missing or malformed. */
+  invalid_client_params: 400,
+  /** Missing or wrong bearer token (group token or admin token). */
+  unauthorized: 401,
+  /** The admin API is disabled (no `admin_token` configured). */
+  admin_disabled: 403,
+  /** No such route. */
+  not_found: 404,
+  /** The group is not configured on this server. */
+  unknown_group: 404,
+  /** Wrong HTTP method for the route. */
+  method_not_allowed: 405,
+  /** pre-reboot outside the group's maintenance windows. */
+  outside_maintenance_window: 409,
+  /** Request body over 64 KiB. */
+  body_too_large: 413,
+  /** Every slot of the group is held by another id (the kind the FleetLock spec suggests). */
+  failed_lock_semaphore_full: 423,
+  /** Unexpected server fault. */
+  internal_error: 500,
+  /** The lock store cannot be read or written now; retry later. */
+  store_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+/** An error kind alt-fleetlockd may answer with. */
+export type ErrorKind = keyof typeof ERROR_KINDS;

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// alt-fleetlockd: the FleetLock reboot-lock server (composition root). See docs/usage/fleetlock-server.md.
+import { systemClock } from '../../common/clock.js';
+import { errorChain } from '../../common/errors.js';
+import { createLogger, type Logger } from '../../common/logger.js';
+import { loadConfigFile, parseServerArgs, USAGE, type ServerArgs } from './args.js';
+import type { StoreConfig } from './config.js';
+import { openEmbeddedStore } from './embedded-store.js';
+import { openEtcdStore } from './etcd-store.js';
+import { listen, createFleetLockService } from './service.js';
+import { createLockStore, type LockStore } from './store.js';
+
+/** Opens the configured store behind the serialising LockStore. */
+export async function openStore(cfg: StoreConfig, logger: Logger): Promise<LockStore> {
+  if (cfg.kind === 'embedded') {
+    const backend = await openEmbeddedStore({
+      stateDir: cfg.stateDir,
+      onTornTail: (n) => logger.warn({ bytes: n }, 'journal: dropped a torn last record (crash during a write that was never acknowledged)'),
+    });
+    return createLockStore(backend);
+  }
+  const backend = await openEtcdStore({ endpoints: cfg.endpoints, prefix: cfg.prefix, timeoutMs: cfg.timeoutMs });
+  return createLockStore(backend);
+}
+
+async function run(argv: string[]): Promise<number> {
+  let args: ServerArgs;
+  try {
+    args = parseServerArgs(argv);
+  } catch (err: unknown) {
+    process.stderr.write(`alt-fleetlockd: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const logger = createLogger({ name: 'alt-fleetlockd', format: args.logFormat, level: args.logLevel });
+  const config = args.config;
+  let store: LockStore;
+  try {
+    store = await openStore(config.store, logger);
+  } catch (err: unknown) {
+    logger.error({ err: errorChain(err) }, `cannot open the ${config.store.kind} lock store`);
+    return 1;
+  }
+  const service = createFleetLockService({ config, store, clock: systemClock(), logger });
+  let server;
+  try {
+    server = await listen(config, service);
+  } catch (err: unknown) {
+    logger.error({ err: errorChain(err) }, `cannot listen on ${config.listen.host}:${config.listen.port}`);
+    await store.close();
+    return 1;
+  }
+  const stop = new AbortController();
+  const sweeper = service.runSweeper(stop.signal);
+  logger.info(
+    { event: 'listening', url: server.url, store: store.engine, groups: [...config.groups.keys()] },
+    'alt-fleetlockd listening',
+  );
+  if (args.source.kind === 'file') {
+    const path = args.source.path;
+    process.on('SIGHUP', () => {
+      try {
+        service.reload(loadConfigFile(path));
+      } catch (err: unknown) {
+        logger.error({ err: errorChain(err) }, 'configuration reload failed; keeping the old configuration');
+      }
+    });
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  logger.info({ event: 'stopping' }, 'alt-fleetlockd stopping');
+  stop.abort();
+  await server.close();
+  await sweeper;
+  await store.close();
+  return 0;
+}
+
+process.exitCode = await run(process.argv.slice(2));

@@ -1,0 +1,108 @@
+// The two FleetLock endpoints: validate, authorise, check the window, then one store mutation.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../common/clock.js';
+import { errorChain } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { FLEETLOCK_HEADER, parseClientParams, type FleetLockApi } from '../protocol.js';
+import type { GroupConfig, ServerConfig } from './config.js';
+import { BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
+import type { ErrorKind } from './kinds.js';
+import type { FleetLockCounters } from './metrics.js';
+import { recursiveLock, unlockIfHeld, type GroupPolicy, type Holder } from './semaphore.js';
+import type { LockStore } from './store.js';
+import { describeWindows, insideWindows } from './windows.js';
+
+/** What the protocol routes need. */
+export interface ProtocolDeps {
+  /** Current configuration (re-read per request so a reload applies at once). */
+  readonly config: () => ServerConfig;
+  /** Lock store. */
+  readonly store: LockStore;
+  /** Time source. */
+  readonly clock: Clock;
+  /** Component logger. */
+  readonly logger: Logger;
+  /** Metric counters. */
+  readonly metrics: FleetLockCounters;
+}
+
+/** The semaphore policy of a configured group. */
+export function policyOf(g: GroupConfig): GroupPolicy {
+  return { slots: g.slots, staleAfterMs: g.staleAfterMs };
+}
+
+/** Logs and counts holders that a mutation released as stale. */
+export function reportExpired(deps: ProtocolDeps, group: string, expired: readonly Holder[], nowMs: number): void {
+  if (expired.length === 0) return;
+  deps.metrics.expired(group, expired.length);
+  for (const h of expired) {
+    deps.logger.warn(
+      { event: 'lock_expired', group, id: h.id, locked_at: new Date(h.sinceMs).toISOString(), idle_secs: Math.round((nowMs - h.renewedMs) / 1000) },
+      `released stale lock of '${h.id}' in group '${group}'`,
+    );
+  }
+}
+
+/** Handles `POST /v1/pre-reboot` and `POST /v1/steady-state`. */
+export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  deps.metrics.request(api);
+  const fail = (kind: ErrorKind, value: string, headers: Record<string, string> = {}): void => {
+    deps.metrics.error(api, kind);
+    sendError(res, kind, value, headers);
+  };
+  if (req.method !== 'POST') {
+    req.resume();
+    return fail('method_not_allowed', `${api} accepts POST only`, { allow: 'POST' });
+  }
+  const header = req.headers[FLEETLOCK_HEADER];
+  if (typeof header !== 'string' || header.trim().toLowerCase() !== 'true') {
+    req.resume();
+    return fail('missing_protocol_header', `header '${FLEETLOCK_HEADER}: true' is required`);
+  }
+  let text: string;
+  try {
+    text = await readBody(req);
+  } catch (err: unknown) {
+    if (err instanceof BodyTooLarge) return fail('body_too_large', 'request body over 64 KiB');
+    throw err;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return fail('invalid_body', 'request body is not valid JSON');
+  }
+  const parsed = parseClientParams(body);
+  if (!parsed.ok) return fail(parsed.kind, parsed.value);
+  const { id, group } = parsed.params;
+  const cfg = deps.config().groups.get(group);
+  if (!cfg) return fail('unknown_group', `group '${group}' is not configured on this server`);
+  if (cfg.token !== null && !hasToken(req, cfg.token)) {
+    return fail('unauthorized', `group '${group}' requires a valid bearer token`, { 'www-authenticate': 'Bearer realm="alt-fleetlockd"' });
+  }
+  const nowMs = deps.clock.nowMs();
+  const log = deps.logger.child({ api, group, id });
+  try {
+    if (api === 'pre-reboot') {
+      if (!insideWindows(cfg.windows, nowMs)) {
+        return fail('outside_maintenance_window', `group '${group}' allows reboots only in ${describeWindows(cfg.windows)}`);
+      }
+      const r = await deps.store.mutate(group, (s) => recursiveLock(s, id, policyOf(cfg), nowMs));
+      reportExpired(deps, group, r.expired, nowMs);
+      if (r.outcome === 'full') {
+        log.info({ holders: r.holders, slots: r.slots }, 'lock refused: all slots held');
+        return fail('failed_lock_semaphore_full', `all ${r.slots} slot(s) of group '${group}' are held (${r.holders} holder(s))`);
+      }
+      if (r.outcome === 'acquired') log.info({ event: 'lock_acquired' }, `'${id}' took a slot in group '${group}'`);
+      else log.debug({ event: 'lock_renewed' }, 'holder renewed its slot');
+      return sendJson(res, 200, { result: r.outcome });
+    }
+    const r = await deps.store.mutate(group, (s) => unlockIfHeld(s, id, policyOf(cfg), nowMs));
+    reportExpired(deps, group, r.expired, nowMs);
+    if (r.outcome === 'released') log.info({ event: 'lock_released' }, `'${id}' released its slot in group '${group}'`);
+    return sendJson(res, 200, { result: r.outcome });
+  } catch (err: unknown) {
+    log.error({ err: errorChain(err) }, 'lock store failed');
+    return fail('store_unavailable', 'the lock store is unavailable; retry later');
+  }
+}
