@@ -1,0 +1,73 @@
+// Wires the graph service, the poll loop and the HTTP server; used by main.ts and in-process tests.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import type { GraphdConfig } from './config.js';
+import { createGraphHandler } from './http.js';
+import { localRepoSource, remoteRepoSource } from './repo.js';
+import { createGraphService, type GraphService } from './service.js';
+
+/** A running alt-graphd. */
+export interface RunningGraphd {
+  /** Base URL, e.g. `http://127.0.0.1:34567/`. */
+  readonly url: string;
+  /** The service (tests call `refresh()` directly instead of waiting for a poll). */
+  readonly service: GraphService;
+  /** Stops polling, closes connections and the listener. */
+  close(): Promise<void>;
+}
+
+/** Starts the server: first build, HTTP listener, then the change-poll loop (unless `poll` is false). */
+export async function startGraphd(
+  config: GraphdConfig,
+  deps: { clock: Clock; logger: Logger; poll?: boolean },
+): Promise<RunningGraphd> {
+  const source = /^https?:\/\//.test(config.repo)
+    ? remoteRepoSource(config.repo, config.cacheDir, config.refPrefix)
+    : localRepoSource(config.repo, config.refPrefix);
+  const service = createGraphService({
+    source,
+    updatesDir: config.updates,
+    clock: deps.clock,
+    logger: deps.logger,
+    build: { implicitRollout: config.implicitRollout },
+  });
+  await service.refresh();
+  const { handle } = createGraphHandler(service);
+  const server = createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}/`;
+  deps.logger.info({ event: 'listening', address: `${host}:${addr.port}` }, `alt-graphd listening on ${url}`);
+
+  const stop = new AbortController();
+  const loop =
+    deps.poll === false
+      ? Promise.resolve()
+      : (async () => {
+          while (!stop.signal.aborted) {
+            try {
+              await deps.clock.sleep(config.pollIntervalSecs * 1000, stop.signal);
+            } catch {
+              return;
+            }
+            await service.refresh();
+          }
+        })();
+
+  return {
+    url,
+    service,
+    async close() {
+      stop.abort();
+      await loop;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
