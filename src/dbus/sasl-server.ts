@@ -90,7 +90,7 @@ export function serverHandshake(stream: Duplex, opts: ServerHandshakeOptions): P
         return;
       }
       handle(cmd, args);
-      readOneLine(stream, onLine);
+      readNext();
     };
     const handle = (cmd: string, args: string[]): void => {
       if (cmd === 'AUTH') {
@@ -124,6 +124,12 @@ export function serverHandshake(stream: Duplex, opts: ServerHandshakeOptions): P
         send('ERROR "unknown command"');
       }
     };
-    readOneLine(stream, onLine);
+    // readOneLine only wakes up on 'readable'; a client that pipelines several lines in one packet
+    // leaves them buffered with no further event, so nudge the reader when bytes are waiting.
+    const readNext = (): void => {
+      readOneLine(stream, onLine);
+      if (stream.readableLength > 0) process.nextTick(() => stream.emit('readable'));
+    };
+    readNext();
   });
 }
