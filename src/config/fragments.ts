@@ -103,7 +103,11 @@ export async function scanConfigDir(dir: string): Promise<DirListing> {
       // The link text is compared, not resolved: under `--root` /dev/null means the host's null device.
       const target = await readlink(path).catch(() => '');
       if (target === '/dev/null') kind = 'mask';
-      else kind = (await stat(path).then((s) => s.isFile()).catch(() => false)) ? 'file' : 'other';
+      else {
+        const s = await stat(path).catch(() => null);
+        // A relative link that resolves to the null device masks too.
+        kind = s?.isFile() ? 'file' : s?.isCharacterDevice() && target.endsWith('/dev/null') ? 'mask' : 'other';
+      }
     } else if (d.isFile()) kind = 'file';
     entries.push({ name: d.name, kind });
   }

@@ -40,6 +40,7 @@ const rows: Row[] = [
     fragments: [`${ETC}/10-a.toml`],
     expect: { group: 'etc' },
   },
+  { rule: 'a relative symlink to /dev/null masks too', tree: { [`${USR}/10-a.toml`]: g('usr'), [`${ETC}/10-a.toml`]: { link: '../../../../../../../../../../dev/null' } }, fragments: [], expect: { group: 'default' } },
   { rule: 'a mask in /usr/lib does not hide a /run file', tree: { [`${USR}/10-a.toml`]: { link: '/dev/null' }, [`${RUN}/10-a.toml`]: g('run') }, fragments: [`${RUN}/10-a.toml`], expect: { group: 'run' } },
   { rule: 'a mask only hides its own file name', tree: { [`${USR}/10-a.toml`]: g('a'), [`${USR}/20-b.toml`]: '', [`${ETC}/20-b.toml`]: { link: '/dev/null' } }, fragments: [`${USR}/10-a.toml`], expect: { group: 'a' } },
   { rule: 'dotfiles are ignored silently', tree: { [`${ETC}/.10-a.toml`]: g('dot'), [`${ETC}/.hidden`]: 'x' }, fragments: [], expect: { group: 'default' }, warnings: [] },
