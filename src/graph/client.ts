@@ -81,13 +81,24 @@ export function graphUrl(baseUrl: string, q: GraphQuery): URL {
   return url;
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, max: number): Promise<Buffer | null> {
+interface DestroyableBody {
+  destroy(err?: Error): unknown;
+  on(event: 'error', fn: () => void): unknown;
+}
+
+/** Drops a body we will not read; the abort error it emits is expected, so it is swallowed. */
+function discard(body: DestroyableBody): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & DestroyableBody, max: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
     if (size > max) {
-      body.destroy();
+      discard(body);
       return null;
     }
     chunks.push(chunk);
@@ -151,7 +162,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       const ok = status >= 200 && status < 300;
       const declared = Number(res.headers['content-length']);
       if (ok && Number.isFinite(declared) && declared > maxBytes) {
-        res.body.destroy();
+        discard(res.body);
         throw new GraphError('GRAPH_TOO_LARGE', `graph response of ${declared} bytes exceeds the ${maxBytes}-byte cap`);
       }
       buf = await readCapped(res.body, ok ? maxBytes : ERROR_BODY_BYTES);
