@@ -100,7 +100,7 @@ export class Agent implements OperatorPort {
     while (!signal.aborted) {
       const { delayMs } = await this.step(signal);
       if (signal.aborted) break;
-      if (this.#wakePending) {
+      if (this.#wakePending || delayMs <= 0) {
         this.#wakePending = false;
         continue;
       }
