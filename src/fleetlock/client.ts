@@ -1,6 +1,6 @@
 // FleetLock HTTP client (adapter: undici types stay in this file). Speaks the protocol exactly as
 // Zincati does, plus an optional bearer token for servers that require one (alt-fleetlockd groups).
-import { request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { FleetLockError } from './errors.js';
 import { API_PATHS, FLEETLOCK_HEADER, clientParamsBody, parseErrorBody, type ClientParams, type FleetLockApi } from './protocol.js';
 
@@ -14,14 +14,26 @@ export interface FleetLockClientOptions {
   readonly token?: string | null;
   /** Whole-request timeout in milliseconds. @default 30000 */
   readonly timeoutMs?: number;
+  /** Extra trusted CA certificates (PEM) for an https server; ignored when `dispatcher` is given. */
+  readonly ca?: string | Buffer;
 }
 
 /** The two FleetLock operations; both resolve on 2xx and reject with {@link FleetLockError}. */
 export interface FleetLockClient {
   /** RecursiveLock: reserve (or confirm) a reboot slot for `params.id` in `params.group`. */
-  preReboot(params: ClientParams): Promise<void>;
+  preReboot(params: ClientParams, signal?: AbortSignal): Promise<void>;
   /** UnlockIfHeld: release the slot `params.id` holds, a no-op when it holds none. */
-  steadyState(params: ClientParams): Promise<void>;
+  steadyState(params: ClientParams, signal?: AbortSignal): Promise<void>;
+  /** Closes connections this client opened itself (only with `ca`); the clients stays usable otherwise. */
+  close(): Promise<void>;
+}
+
+/** The dispatcher to use for `opts`, and whether the caller owns (must close) it. */
+export function dispatcherFor(opts: { dispatcher?: Dispatcher; ca?: string | Buffer }): { dispatcher: Dispatcher | undefined; owned: Agent | null } {
+  if (opts.dispatcher) return { dispatcher: opts.dispatcher, owned: null };
+  if (opts.ca === undefined) return { dispatcher: undefined, owned: null };
+  const agent = new Agent({ connect: { ca: opts.ca } });
+  return { dispatcher: agent, owned: agent };
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -29,7 +41,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 /** Creates a FleetLock client for one server. */
 export function createFleetLockClient(opts: FleetLockClientOptions): FleetLockClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const call = async (api: FleetLockApi, params: ClientParams): Promise<void> => {
+  const { dispatcher, owned } = dispatcherFor(opts);
+  const call = async (api: FleetLockApi, params: ClientParams, signal?: AbortSignal): Promise<void> => {
     const url = new URL(API_PATHS[api], opts.baseUrl);
     const headers: Record<string, string> = {
       [FLEETLOCK_HEADER]: 'true',
@@ -43,12 +56,16 @@ export function createFleetLockClient(opts: FleetLockClientOptions): FleetLockCl
       headers,
       body: clientParamsBody(params),
       timeoutMs,
-      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      ...(signal ? { signal } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
     });
   };
   return {
-    preReboot: (params) => call('pre-reboot', params),
-    steadyState: (params) => call('steady-state', params),
+    preReboot: (params, signal) => call('pre-reboot', params, signal),
+    steadyState: (params, signal) => call('steady-state', params, signal),
+    close: async () => {
+      await owned?.close();
+    },
   };
 }
 
@@ -60,6 +77,7 @@ export async function jsonRequest(req: {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  signal?: AbortSignal;
   dispatcher?: Dispatcher;
 }): Promise<unknown> {
   let res: Dispatcher.ResponseData;
@@ -68,7 +86,7 @@ export async function jsonRequest(req: {
       method: req.method,
       headers: req.headers,
       ...(req.body === undefined ? {} : { body: req.body }),
-      signal: AbortSignal.timeout(req.timeoutMs),
+      signal: req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]) : AbortSignal.timeout(req.timeoutMs),
       ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
     });
   } catch (err: unknown) {
