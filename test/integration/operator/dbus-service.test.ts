@@ -185,31 +185,31 @@ describe('agent/operator/dbus-service on a permissive private bus', () => {
     expect(read).toEqual({ ok: true, output: "(<'periodic'>,)\n" });
   });
 
-  it('exits 4 from the CLI when a non-root user calls a method', async () => {
+  it('exits 1 from the CLI, saying to run as root, when a non-root user calls a method', async () => {
     const cli = join(ROOT, 'dist', 'src', 'cli', 'main.js');
     const res = await exec(NOBODY[0]!, [...NOBODY.slice(1), process.execPath, cli, 'update-now', '--bus-address', bus.address]).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
     );
     expect(res.stderr).toMatch(/access denied: .*\(run as root\)/);
-    expect(res.code).toBe(4);
+    expect(res.code).toBe(1);
   });
 
   it('refuses a second owner of the name with a typed error', async () => {
     await expect(startOperatorService({ busAddress: bus.address, port: fakeAgent(), logger: memoryLogger() })).rejects.toMatchObject({ code: 'OPERATOR_DBUS' });
   });
 
-  it('exits 3 when no agent owns the name, or the bus is unreachable', async () => {
+  it('exits 1 naming the cause when no agent owns the name, or the bus is unreachable', async () => {
     const other = await startPrivateBus();
     try {
       const io = capture();
-      expect(await runStatus(['--bus-address', other.address], io)).toBe(3);
+      expect(await runStatus(['--bus-address', other.address], io)).toBe(1);
       expect(io.err.join('')).toContain('the agent is not running');
     } finally {
       await other.stop();
     }
     const gone = capture();
-    expect(await runCheck(['--bus-address', 'unix:path=/nonexistent/bus.sock'], gone)).toBe(3);
+    expect(await runCheck(['--bus-address', 'unix:path=/nonexistent/bus.sock'], gone)).toBe(1);
     expect(gone.err.join('')).toContain('cannot connect to the unix:path=/nonexistent/bus.sock bus');
   });
 

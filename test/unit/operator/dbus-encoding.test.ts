@@ -66,13 +66,13 @@ describe('agent/operator CLI support', () => {
   });
 
   it.each([
-    ['no_bus', 3],
-    ['not_running', 3],
-    ['access_denied', 4],
-    ['failed', 1],
-    ['bad_reply', 1],
-  ] as const)('maps client failure %s to exit code %d', (kind, code) => {
-    expect(describeFailure(new DbusClientError(kind, 'x')).code).toBe(code);
+    ['no_bus', 'x'],
+    ['not_running', 'x'],
+    ['access_denied', 'x (run as root)'],
+    ['failed', 'x'],
+    ['bad_reply', 'x'],
+  ] as const)('maps client failure %s to exit code 1 and message %j', (kind, message) => {
+    expect(describeFailure(new DbusClientError(kind, 'x'))).toEqual({ code: 1, message });
   });
 
   it('shows never-checked and empty values readably', () => {
