@@ -108,6 +108,11 @@ export class OstreeCli {
     await this.#run(['ostree', this.#repo, 'pull', remote, checksum ? `${ref}@${checksum}` : ref], opts);
   }
 
+  /** The local checksum of `remote:ref`. */
+  async revParse(remote: string, ref: string): Promise<string> {
+    return (await this.#run(['ostree', this.#repo, 'rev-parse', `${remote}:${ref}`])).stdout.trim();
+  }
+
   /** Fetches the whole commit history of `ref` (metadata only) and returns it, newest first. */
   async history(remote: string, ref: string, opts: CommandOptions = {}): Promise<CommitFacts[]> {
     await this.#run(['ostree', this.#repo, 'pull', '--commit-metadata-only', '--depth=-1', remote, ref], opts);
