@@ -97,3 +97,21 @@ describe('src/agent/transition', () => {
     expect(edges.sort()).toEqual([...table].sort());
   });
 });
+
+describe('docs/usage/logging.md', () => {
+  it('documents every lifecycle event the agent core and strategies log', async () => {
+    const { readdirSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../../docs/usage/logging.md', import.meta.url), 'utf8');
+    const files = [
+      ...readdirSync(new URL('../../../src/agent/', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => `../../../src/agent/${f}`),
+      '../../../src/strategies/fleet-lock.ts',
+    ];
+    const events = new Set<string>();
+    for (const f of files) {
+      for (const m of readFileSync(new URL(f, import.meta.url), 'utf8').matchAll(/\{ event: '([a-z_]+)'/g)) events.add(m[1]!);
+    }
+    expect(events.size).toBeGreaterThan(30);
+    const missing = [...events].filter((e) => !doc.includes(`| \`${e}\` |`));
+    expect(missing).toEqual([]);
+  });
+});
