@@ -5,7 +5,7 @@
 // into the "booted" deployment with a per-test /run holding `ostree-booted`, so ostree's own
 // `--stage`, finalization lock file and `finalize-staged` work. Needs root (CAP_SYS_ADMIN).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,8 @@ export async function createSysroot(opts: SysrootOptions): Promise<TestSysroot> 
   const repo = join(path, 'ostree/repo');
   await mkdir(path, { recursive: true });
   await mkdir(runDir, { recursive: true });
+  // Non-root test clients (an agent running as its own user) must reach the transaction socket here.
+  await chmod(base, 0o755);
   await sh('ostree', ['admin', 'init-fs', path]);
   await sh('ostree', ['admin', 'os-init', osname, `--sysroot=${path}`]);
   // Added before the first deploy, so the remote lives in the repo config (visible inside the chroot).

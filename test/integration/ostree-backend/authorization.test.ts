@@ -1,0 +1,75 @@
+// Authorisation: uid 0 is always allowed; another uid only for the users and methods in the
+// config, checked with the bus's GetConnectionUnixUser; refusals are AccessDenied.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
+import { startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
+import { createRepo, serveDir, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
+import { createSysroot, type TestSysroot } from '../../helpers/sysroot.js';
+
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
+const REF = 'altcos/x86_64/sisyphus';
+const NOBODY = 65534;
+
+/** Runs the client script as uid/gid 65534 (nobody) and parses its JSON line. */
+async function asNobody(bus: PrivateBus, ...args: string[]): Promise<{ result?: unknown; error?: { name: string; text: string } }> {
+  const { stdout } = await run(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, SCRIPT, ...args],
+    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address }, cwd: '/' },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { result?: unknown; error?: { name: string; text: string } };
+}
+
+describe('alt-ostreed authorisation', () => {
+  let bus: PrivateBus;
+  let server: StaticServer;
+  let sysroot: TestSysroot;
+  let daemon: RunningBackend | null = null;
+  const c: FixtureCommit[] = [];
+
+  beforeAll(async () => {
+    const repo = await createRepo();
+    c.push(await repo.commit({ ref: REF, version: '1.0', timestamp: '2024-01-01 00:00:00' }));
+    c.push(await repo.commit({ ref: REF, version: '1.1', timestamp: '2024-02-01 00:00:00' }));
+    server = await serveDir(repo.path);
+    sysroot = await createSysroot({ repoUrl: server.url, ref: REF, commit: c[0]!.checksum });
+    bus = await startPrivateBus();
+  });
+
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = null;
+  });
+
+  afterAll(async () => {
+    await bus?.stop();
+    await server?.close();
+    await sysroot?.destroy();
+  });
+
+  it('refuses every method to a uid that is not configured, but lets it read properties', async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot });
+    expect((await asNobody(bus, 'getos')).error?.name).toBe('org.freedesktop.DBus.Error.AccessDenied');
+    const deploy = await asNobody(bus, 'deploy', c[1]!.checksum);
+    expect(deploy.error).toEqual({ name: 'org.freedesktop.DBus.Error.AccessDenied', text: `Deploy is not allowed for uid ${NOBODY}` });
+    expect((await asNobody(bus, 'deployments')).result).toBe(1);
+  });
+
+  it('allows a configured user exactly the configured methods', async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot, users: ['nobody'], methods: ['GetOS'] });
+    expect((await asNobody(bus, 'getos')).result).toBe('/org/projectatomic/rpmostree1/altcos');
+    expect((await asNobody(bus, 'register')).error?.name).toBe('org.freedesktop.DBus.Error.AccessDenied');
+    expect((await asNobody(bus, 'deploy', c[1]!.checksum)).error?.name).toBe('org.freedesktop.DBus.Error.AccessDenied');
+  });
+
+  it('lets a configured non-root agent stage through the peer-to-peer transaction', async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot, users: [String(NOBODY)], methods: ['GetOS', 'Deploy'] });
+    expect(await asNobody(bus, 'deploy', c[1]!.checksum)).toEqual({ result: { success: true, error: '' } });
+    const status = await sysroot.exec(['ostree', 'admin', 'status']);
+    expect(status.stdout).toContain(`${c[1]!.checksum}.0 (staged)`);
+  });
+});
