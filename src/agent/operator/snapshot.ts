@@ -4,7 +4,7 @@ import type { StrategyLabel } from '../../config/types.js';
 
 /** A point-in-time view of the agent, in domain terms (no D-Bus encoding). */
 export interface AgentSnapshot {
-  /** Agent state kind, e.g. `staged` (the state machine's kind names). */
+  /** Agent state kind, e.g. `update_staged` (the state machine's kind names). */
   readonly state: string;
   /** Booted deployment version, null when unknown. */
   readonly bootedVersion: string | null;
