@@ -174,7 +174,8 @@ export class Agent implements OperatorPort {
       steadyIntervalSecs: deps.settings.agent.timing.steadyIntervalSecs,
       random: deps.random,
       nowMs: after,
-      strategyChangeMs: deps.strategy.nextChangeMs?.(after) ?? null,
+      // Only a staged update waits for the strategy's clock; the scan is skipped elsewhere.
+      strategyChangeMs: next.kind === 'update_staged' ? (deps.strategy.nextChangeMs?.(after) ?? null) : null,
     });
     if (event === null) delayMs = Math.max(delayMs, DEFAULT_REFRESH_SECS * 1000);
     const snap = this.snapshot();
