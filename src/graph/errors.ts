@@ -1,16 +1,20 @@
 import { AltError } from '../common/errors.js';
 
-/** Stable codes of graph errors (documented in docs/usage/update-graph.md). */
-export type GraphErrorCode =
-  | 'GRAPH_CLIENT_BUILD'
-  | 'GRAPH_DECODE'
-  | 'GRAPH_NODE_LOOKUP'
-  | 'GRAPH_NODE_PARSE'
-  | 'GRAPH_REQUEST'
-  | 'GRAPH_TOO_LARGE'
-  | 'GRAPH_HTTP'
-  | 'GRAPH_SERVER'
-  | 'GRAPH_READ';
+/** Stable codes of graph errors, one row each in docs/usage/update-graph.md. */
+export const GRAPH_ERROR_CODES = [
+  'GRAPH_CLIENT_BUILD',
+  'GRAPH_DECODE',
+  'GRAPH_NODE_LOOKUP',
+  'GRAPH_NODE_PARSE',
+  'GRAPH_REQUEST',
+  'GRAPH_TOO_LARGE',
+  'GRAPH_HTTP',
+  'GRAPH_SERVER',
+  'GRAPH_READ',
+] as const;
+
+/** A stable graph error code. */
+export type GraphErrorCode = (typeof GRAPH_ERROR_CODES)[number];
 
 // Zincati's error kinds (`zincati_cincinnati_update_checks_errors_total{kind}`) plus two of ours:
 // `client_response_too_large` (the size cap) and `client_failed_reading_graph` (a local graph file).
