@@ -68,9 +68,21 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const log = opts.logger.child({ component: 'operator.metrics' });
   const tcpAddr = opts.listen === null ? null : parseListenAddress(opts.listen);
 
+  // A throwing render() must cost one scrape, never the agent: these callbacks run outside any await.
+  const safeRender = (): string | null => {
+    try {
+      return opts.render();
+    } catch (err: unknown) {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'failed to render metrics');
+      return null;
+    }
+  };
+
   const unix = createNetServer((conn) => {
     conn.on('error', (err) => log.debug({ err: err.message }, 'metrics client went away'));
-    conn.end(opts.render());
+    const body = safeRender();
+    if (body === null) conn.destroy();
+    else conn.end(body);
   });
   try {
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
@@ -94,7 +106,11 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       } else {
-        const body = opts.render();
+        const body = safeRender();
+        if (body === null) {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('failed to render metrics\n');
+          return;
+        }
         res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
         res.end(req.method === 'HEAD' ? undefined : body);
       }

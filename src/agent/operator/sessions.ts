@@ -93,21 +93,32 @@ function prop<T>(dict: Record<string, { signature?: string; value?: unknown } | 
   return v.value as T;
 }
 
-/** Connects to logind (null = system bus, `DBUS_SYSTEM_BUS_ADDRESS` honoured). */
+/**
+ * A probe over logind (null = system bus, `DBUS_SYSTEM_BUS_ADDRESS` honoured). It connects on first
+ * use and, after a connection failure, again on the next call: a restarted dbus-daemon costs one
+ * failed check, not every check until the agent restarts.
+ */
 export function createLogindProbe(opts: { busAddress: string | null }): SessionProbe {
-  const bus: MessageBus = opts.busAddress === null ? dbus.systemBus() : dbus.sessionBus({ busAddress: opts.busAddress });
-  let broken: Error | null = null;
-  const brokenP = new Promise<never>((_, reject) =>
-    bus.on('error', (e: unknown) => {
-      broken = e instanceof Error ? e : new Error(String(e));
-      reject(broken);
-    }),
-  );
-  brokenP.catch(() => undefined);
+  let conn: { bus: MessageBus; broken: Promise<never> } | null = null;
+
+  const connect = (): { bus: MessageBus; broken: Promise<never> } => {
+    if (conn) return conn;
+    const bus = opts.busAddress === null ? dbus.systemBus() : dbus.sessionBus({ busAddress: opts.busAddress });
+    const broken = new Promise<never>((_, reject) =>
+      bus.on('error', (e: unknown) => {
+        if (conn?.bus === bus) conn = null;
+        bus.disconnect();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }),
+    );
+    broken.catch(() => undefined);
+    conn = { bus, broken };
+    return conn;
+  };
 
   const call = async (path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<unknown> => {
-    if (broken) throw broken;
-    const reply = await Promise.race([bus.call(new dbus.Message({ destination: LOGIN1.name, path, interface: iface, member, signature, body })), brokenP]);
+    const { bus, broken } = connect();
+    const reply = await Promise.race([bus.call(new dbus.Message({ destination: LOGIN1.name, path, interface: iface, member, signature, body })), broken]);
     return reply?.body[0];
   };
 
@@ -160,6 +171,9 @@ export function createLogindProbe(opts: { busAddress: string | null }): SessionP
           .map(([what, who, why, mode, uid, pid]) => ({ what: what.split(':').filter((w) => w !== ''), who, why, mode, uid, pid }))
           .filter(blocksShutdown);
       }),
-    close: () => bus.disconnect(),
+    close: () => {
+      conn?.bus.disconnect();
+      conn = null;
+    },
   };
 }

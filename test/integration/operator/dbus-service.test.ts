@@ -195,6 +195,12 @@ describe('agent/operator/dbus-service on a permissive private bus', () => {
     expect(res.code).toBe(1);
   });
 
+  it('fails with a typed error when the bus is unreachable', async () => {
+    await expect(startOperatorService({ busAddress: 'unix:path=/nonexistent/bus.sock', port: fakeAgent(), logger: memoryLogger() })).rejects.toMatchObject({
+      code: 'OPERATOR_DBUS',
+    });
+  });
+
   it('refuses a second owner of the name with a typed error', async () => {
     await expect(startOperatorService({ busAddress: bus.address, port: fakeAgent(), logger: memoryLogger() })).rejects.toMatchObject({ code: 'OPERATOR_DBUS' });
   });

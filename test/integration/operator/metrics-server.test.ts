@@ -118,6 +118,29 @@ describe('agent/operator/metrics-server', () => {
     }
   });
 
+  it('survives a failing render: the scrape fails, the server keeps serving', async () => {
+    let fail = true;
+    const log = memoryLogger();
+    const s = await startMetricsServer({
+      socketPath: join(dir, 'flaky.promsock'),
+      listen: '127.0.0.1:0',
+      render: () => {
+        if (fail) throw new Error('boom');
+        return 'ok 1\n';
+      },
+      logger: log,
+    });
+    try {
+      await expect(readSocket(join(dir, 'flaky.promsock'))).resolves.toBe('');
+      expect((await fetch(`http://127.0.0.1:${s.tcp!.port}/metrics`)).status).toBe(500);
+      fail = false;
+      expect(await readSocket(join(dir, 'flaky.promsock'))).toBe('ok 1\n');
+      expect(log.records.filter((r) => r.msg === 'failed to render metrics')).toHaveLength(2);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('fails with a typed error when the socket directory is missing, or the address is not loopback', async () => {
     await expect(startMetricsServer({ socketPath: join(dir, 'nope', 'm.sock'), listen: null, render: () => '', logger: memoryLogger() }))
       .rejects.toMatchObject({ code: 'OPERATOR_METRICS_LISTEN' });

@@ -1,5 +1,6 @@
 // The logind adapter against fakeLogindForTest on a private dbus-daemon, and tty broadcasts into a
 // temp directory standing in for /dev.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,46 @@ describe('agent/operator/sessions with fakeLogindForTest', () => {
       await expect(p.interactiveSessions()).rejects.toMatchObject({ code: 'OPERATOR_SESSIONS' });
     } finally {
       p.close();
+    }
+  });
+});
+
+// A bus daemon on a fixed socket path, so that it can be restarted at the same address.
+async function busAt(socket: string): Promise<ChildProcess> {
+  const d = spawn('dbus-daemon', ['--session', `--address=unix:path=${socket}`, '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    d.once('error', reject);
+    d.stdout!.once('data', () => resolve());
+  });
+  return d;
+}
+
+async function stopBus(d: ChildProcess): Promise<void> {
+  const gone = new Promise<void>((resolve) => d.once('exit', () => resolve()));
+  d.kill('SIGTERM');
+  await gone;
+}
+
+describe('agent/operator/sessions across a bus restart', () => {
+  it('fails while the bus is gone, then reconnects on the next call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'logind-bus-'));
+    const socket = join(dir, 'bus.sock');
+    let daemon = await busAt(socket);
+    let logind = await fakeLogindForTest(`unix:path=${socket}`, [base]);
+    const probe = createLogindProbe({ busAddress: `unix:path=${socket}` });
+    try {
+      expect((await probe.interactiveSessions()).map((s) => s.user)).toEqual(['alice']);
+      logind.stop();
+      await stopBus(daemon);
+      await expect(probe.interactiveSessions()).rejects.toMatchObject({ code: 'OPERATOR_SESSIONS' });
+      daemon = await busAt(socket);
+      logind = await fakeLogindForTest(`unix:path=${socket}`, [{ ...base, user: 'bob' }]);
+      expect((await probe.interactiveSessions()).map((s) => s.user)).toEqual(['bob']);
+    } finally {
+      probe.close();
+      logind.stop();
+      await stopBus(daemon);
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
