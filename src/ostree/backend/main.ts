@@ -3,9 +3,7 @@
 //
 //   alt-ostreed [--bus-address ADDR] [--sysroot PATH] [--osname NAME] [--config FILE]
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectBus } from '../../dbus/bus.js';
 import { errorChain } from '../../common/errors.js';
@@ -14,20 +12,11 @@ import { processRunner } from './command.js';
 import { loadBackendConfig, resolveUids } from './config.js';
 import { OstreeCommandError } from './errors.js';
 import { OstreeCli } from './ostree-cli.js';
+import { readRpmOstreeXml } from '../rpmostree-xml.js';
 import { BackendService } from './service.js';
 
 /** Default config file. */
 export const DEFAULT_CONFIG_FILE = '/etc/alt-updated/alt-ostreed.toml';
-
-/** Finds the vendored rpm-ostree XML next to the sources (works from src/ and from dist/src/). */
-export function locateXml(): string {
-  const candidates = [new URL('../rpmostree1.xml', import.meta.url), new URL('../../../../src/ostree/rpmostree1.xml', import.meta.url)];
-  for (const c of candidates) {
-    const p = fileURLToPath(c);
-    if (existsSync(p)) return p;
-  }
-  throw new Error('cannot find rpmostree1.xml (looked next to src/ostree and dist/)');
-}
 
 function runReboot(argv: readonly string[], logger: Logger): Promise<void> {
   logger.info({ command: argv.join(' ') }, 'rebooting');
@@ -57,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
   const { uids, unknown } = resolveUids(config.users, passwd);
   if (unknown.length > 0) logger.warn({ users: unknown }, 'authorised users not found in /etc/passwd; ignored');
-  const xml = await readFile(locateXml(), 'utf8');
+  const xml = await readRpmOstreeXml();
   const cli = new OstreeCli({ sysroot: values.sysroot, run: processRunner(config.commandPrefix) });
   const caps = await cli.capabilities();
   logger.info({ ...caps }, 'ostree capabilities');
