@@ -1,6 +1,6 @@
 // Cincinnati HTTP client (zincati-behaviour.md §3.1-3.3). The only file that touches undici: its
 // types never leave it. Every failure becomes a GraphError whose `kind` is Zincati's metric label.
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 import { GraphError } from './errors.js';
 import { parseGraphText, type Graph } from './parse.js';
 
@@ -140,7 +140,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           connect: { timeout: opts.connectTimeoutMs ?? 30_000 },
         })
       : null;
-  const dispatcher = (own ?? opts.dispatcher) as Dispatcher;
+  // Zincati's HTTP client (reqwest) follows up to 10 redirects; do the same.
+  const dispatcher = ((own ?? opts.dispatcher) as Dispatcher).compose(interceptors.redirect({ maxRedirections: 10 }));
   const totalMs = opts.totalTimeoutMs ?? 300_000;
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_GRAPH_BYTES;
 

@@ -97,6 +97,12 @@ describe('graph/client against real HTTP servers', () => {
     expect(err.message).toContain(text);
   });
 
+  it('follows a redirect to the graph', async () => {
+    const target = await serve((_req, res) => res.writeHead(200).end(GRAPH));
+    const base = await serve((req, res) => res.writeHead(302, { location: `${target}moved${req.url ?? ''}` }).end());
+    expect((await createGraphClient({ baseUrl: base, dispatcher: agent() }).fetchGraph(query)).edges).toEqual([]);
+  });
+
   it('turns a 2xx body that is not a graph into client_failed_json_decoding', async () => {
     const base = await serve((_req, res) => res.writeHead(200).end('REPO=/srv\n{"nodes":[],"edges":[]}'));
     expect((await failure(createGraphClient({ baseUrl: base, dispatcher: agent() }).fetchGraph(query))).kind).toBe('client_failed_json_decoding');
