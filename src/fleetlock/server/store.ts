@@ -130,7 +130,6 @@ export function createLockStore(backend: StoreBackend, opts: LockStoreOptions = 
   };
 
   const drain = async (group: string, l: Lane): Promise<void> => {
-    l.running = true;
     while (l.queue.length > 0) {
       const batch = l.queue.splice(0);
       try {
@@ -152,7 +151,11 @@ export function createLockStore(backend: StoreBackend, opts: LockStoreOptions = 
       return new Promise<T>((resolve, reject) => {
         const l = lane(group);
         l.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        if (!l.running) void drain(group, l);
+        if (!l.running) {
+          // Start on a microtask so requests arriving in the same tick share the first batch.
+          l.running = true;
+          queueMicrotask(() => void drain(group, l));
+        }
       });
     },
     readAll: () => backend.loadAll(),

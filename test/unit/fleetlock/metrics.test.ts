@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { createFleetLockMetrics } from '../../../src/fleetlock/server/metrics.js';
+
+describe('src/fleetlock/server/metrics', () => {
+  it('renders counters, per-group gauges and zero samples for configured groups', () => {
+    const m = createFleetLockMetrics();
+    m.request('pre-reboot');
+    m.request('pre-reboot');
+    m.error('pre-reboot', 'failed_lock_semaphore_full');
+    m.expired('default', 2);
+    const text = m.render({ slots: new Map([['default', 2], ['db', 1]]), holders: new Map([['default', 1], ['old', 1]]), engine: 'etcd' });
+    const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(samples).toEqual([
+      'alt_fleetlockd_requests_total{api="pre-reboot"} 2',
+      'alt_fleetlockd_requests_total{api="steady-state"} 0',
+      'alt_fleetlockd_errors_total{api="pre-reboot",kind="failed_lock_semaphore_full"} 1',
+      'alt_fleetlockd_lock_slots{group="db"} 1',
+      'alt_fleetlockd_lock_slots{group="default"} 2',
+      'alt_fleetlockd_lock_holders{group="db"} 0',
+      'alt_fleetlockd_lock_holders{group="default"} 1',
+      'alt_fleetlockd_lock_holders{group="old"} 1',
+      'alt_fleetlockd_locks_expired_total{group="db"} 0',
+      'alt_fleetlockd_locks_expired_total{group="default"} 2',
+      'alt_fleetlockd_admin_releases_total{group="db"} 0',
+      'alt_fleetlockd_admin_releases_total{group="default"} 0',
+      'alt_fleetlockd_store_up{engine="etcd"} 1',
+    ]);
+  });
+
+  it('reports the store down and omits holders when the store could not be read', () => {
+    const text = createFleetLockMetrics().render({ slots: new Map([['default', 1]]), holders: null, engine: 'embedded' });
+    expect(text).not.toContain('alt_fleetlockd_lock_holders{');
+    expect(text).toContain('alt_fleetlockd_store_up{engine="embedded"} 0');
+  });
+});
