@@ -168,3 +168,9 @@ export async function watchNameOwner(bus: MessageBus, name: string, listener: (n
     bus.call(driverCall('RemoveMatch', 's', [rule])).catch(() => undefined);
   };
 }
+
+/** The bus-assigned unique name of this connection (e.g. `:1.7`); null before Hello or on peer links' fake name. */
+export function uniqueName(bus: MessageBus): string | null {
+  const name = (bus as unknown as { name?: unknown }).name;
+  return typeof name === 'string' ? name : null;
+}

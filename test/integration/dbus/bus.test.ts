@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectBus, getConnectionUnixUser, getNameOwner, resolveBusAddress, watchNameOwner } from '../../../src/dbus/bus.js';
+import { connectBus, getConnectionUnixUser, getNameOwner, resolveBusAddress, uniqueName, watchNameOwner } from '../../../src/dbus/bus.js';
 import { DBusMethodError, remoteErrorInfo } from '../../../src/dbus/errors.js';
 import type { MessageBus } from '../../../src/dbus/peer.js';
 import { interfaceFromXml, type CallInfo } from '../../../src/dbus/xml-interface.js';
@@ -72,7 +72,7 @@ describe('src/dbus/bus + xml-interface on a private dbus-daemon', () => {
       const sysroot = obj.getInterface(SYSROOT);
       await sysroot['RegisterClient']!({});
       expect(calls).toHaveLength(1);
-      expect(calls[0]!.call.sender).toBe(client.name);
+      expect(calls[0]!.call.sender).toBe(uniqueName(client));
       expect(calls[0]!.uid).toBe(process.getuid!());
       expect(await sysroot['GetOS']!('')).toBe('/org/projectatomic/rpmostree1/altcos');
       const props = obj.getInterface('org.freedesktop.DBus.Properties');
@@ -115,7 +115,7 @@ describe('src/dbus/bus + xml-interface on a private dbus-daemon', () => {
   it('reports name owners and their changes', async () => {
     const client = await connectBus({ address: daemon.address });
     try {
-      expect(await getNameOwner(client, NAME)).toBe(service.name);
+      expect(await getNameOwner(client, NAME)).toBe(uniqueName(service));
       expect(await getNameOwner(client, 'org.example.Nobody')).toBeNull();
       const owners: string[] = [];
       const stop = await watchNameOwner(client, 'org.example.Temp', (o) => owners.push(o));
@@ -123,7 +123,7 @@ describe('src/dbus/bus + xml-interface on a private dbus-daemon', () => {
       await other.requestName('org.example.Temp', 0);
       await other.releaseName('org.example.Temp');
       await client.getProxyObject(NAME, PATH); // round trip: signals before this reply have arrived
-      expect(owners).toEqual([other.name, '']);
+      expect(owners).toEqual([uniqueName(other), '']);
       stop();
       other.disconnect();
     } finally {
