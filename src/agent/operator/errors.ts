@@ -30,3 +30,6 @@ export class DbusClientError extends OperatorError {
     super('OPERATOR_DBUS_CLIENT', message, { kind, cause });
   }
 }
+
+/** Every code this capability throws (for the docs/reference/errors.md sync test). */
+export const OPERATOR_ERROR_CODES = ['OPERATOR_METRICS_LISTEN', 'OPERATOR_SESSIONS', 'OPERATOR_DBUS', 'OPERATOR_DBUS_CLIENT'] as const;

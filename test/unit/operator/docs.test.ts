@@ -28,3 +28,12 @@ describe('docs/org.altlinux.Updated1.xml', () => {
     expect(members).toHaveLength(10);
   });
 });
+
+describe('OPERATOR_ERROR_CODES', () => {
+  it('lists every code thrown in src/agent/operator', async () => {
+    const { OPERATOR_ERROR_CODES } = await import('../../../src/agent/operator/errors.js');
+    const src = read('src/agent/operator/errors.ts');
+    const thrown = [...src.matchAll(/super\('(OPERATOR_[A-Z_]+)'/g)].map((m) => m[1]).sort();
+    expect([...OPERATOR_ERROR_CODES].sort()).toEqual(thrown);
+  });
+});
