@@ -55,6 +55,8 @@ function serveGraph(service: GraphService, req: IncomingMessage, res: ServerResp
   const stream = q.get('stream') ?? '';
   if (basearch === '') return (sendError(res, 400, 'missing_basearch', 'mandatory client parameter "basearch" missing'), 400);
   if (stream === '') return (sendError(res, 400, 'missing_stream', 'mandatory client parameter "stream" missing'), 400);
+  // Fedora serves a separate graph of container images for `oci=true`; ALT releases are ostree commits only.
+  if (q.get('oci') === 'true') return (sendError(res, 400, 'unsupported_oci', 'this server has no OCI (container image) graphs'), 400);
   const rawW = q.get('rollout_wariness');
   let wariness: number | null = null;
   if (rawW !== null && rawW !== '') {

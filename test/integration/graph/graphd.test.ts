@@ -133,6 +133,7 @@ describe('alt-graphd + graph client', () => {
     expect(await get('v1/graph?stream=sisyphus')).toEqual([400, { kind: 'missing_basearch', value: expect.any(String) as string }]);
     expect(await get('v1/graph?basearch=x86_64')).toEqual([400, { kind: 'missing_stream', value: expect.any(String) as string }]);
     expect((await get('v1/graph?basearch=x86_64&stream=sisyphus&rollout_wariness=high'))[0]).toBe(400);
+    expect((await get('v1/graph?basearch=x86_64&stream=sisyphus&oci=true'))[1]).toMatchObject({ kind: 'unsupported_oci' });
     expect(await get('v1/graph?basearch=x86_64&stream=p10')).toEqual([404, { kind: 'unknown_stream', value: expect.any(String) as string }]);
   });
 
