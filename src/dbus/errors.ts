@@ -1,12 +1,16 @@
 import { AltError } from '../common/errors.js';
 
+/** Every code of the D-Bus adapter errors (for the docs/reference/errors.md sync test). */
+export const DBUS_ADAPTER_CODES = [
+  'DBUS_BAD_ADDRESS',
+  'DBUS_CONNECT_FAILED',
+  'DBUS_AUTH_FAILED',
+  'DBUS_LISTEN_FAILED',
+  'DBUS_BAD_INTERFACE_XML',
+] as const;
+
 /** Stable codes of the D-Bus adapter errors (see docs/development/dbus.md). */
-export type DBusAdapterCode =
-  | 'DBUS_BAD_ADDRESS'
-  | 'DBUS_CONNECT_FAILED'
-  | 'DBUS_AUTH_FAILED'
-  | 'DBUS_LISTEN_FAILED'
-  | 'DBUS_BAD_INTERFACE_XML';
+export type DBusAdapterCode = (typeof DBUS_ADAPTER_CODES)[number];
 
 /** A failure of the project's D-Bus plumbing (connecting, authenticating, listening, reading XML). */
 export class DBusAdapterError extends AltError {

@@ -1,19 +1,23 @@
 import { AltError } from '../../common/errors.js';
 import type { Deployment } from '../deployment.js';
 
+/** Every code the rpm-ostree client throws (for the docs/reference/errors.md sync test). */
+export const OSTREE_CLIENT_CODES = [
+  'OSTREE_BUSY',
+  'OSTREE_BACKEND_GONE',
+  'OSTREE_TIMEOUT',
+  'OSTREE_TRANSACTION_FAILED',
+  'OSTREE_BAD_REPLY',
+  'OSTREE_STAGE_MISMATCH',
+  'OSTREE_ACCESS_DENIED',
+  'OSTREE_CALL_FAILED',
+  'OSTREE_ABORTED',
+  'OSTREE_NO_OS',
+  'OSTREE_INVALID_ARGUMENT',
+] as const;
+
 /** Stable codes of the rpm-ostree client's errors; `kind` is the lowercase code (metric label). */
-export type OstreeClientCode =
-  | 'OSTREE_BUSY'
-  | 'OSTREE_BACKEND_GONE'
-  | 'OSTREE_TIMEOUT'
-  | 'OSTREE_TRANSACTION_FAILED'
-  | 'OSTREE_BAD_REPLY'
-  | 'OSTREE_STAGE_MISMATCH'
-  | 'OSTREE_ACCESS_DENIED'
-  | 'OSTREE_CALL_FAILED'
-  | 'OSTREE_ABORTED'
-  | 'OSTREE_NO_OS'
-  | 'OSTREE_INVALID_ARGUMENT';
+export type OstreeClientCode = (typeof OSTREE_CLIENT_CODES)[number];
 
 /** The D-Bus error a failure came from, when it came from one. */
 export interface RemoteError {
