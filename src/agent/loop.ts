@@ -52,13 +52,13 @@ export class Agent implements OperatorPort {
   /** The operator view of the agent (D-Bus properties, `alt-updatectl status`). */
   snapshot(): AgentSnapshot {
     const st = this.#state;
-    const target = 'release' in st ? st.release.version : null;
+    const target = 'release' in st ? (st.release?.version ?? null) : null;
     return {
       state: st.kind,
       bootedVersion: this.#mem.booted?.version ?? null,
       bootedChecksum: this.#mem.booted?.checksum ?? null,
       targetVersion: target,
-      stagedVersion: st.kind === 'update_staged' || st.kind === 'update_finalized' ? st.release.version : null,
+      stagedVersion: st.kind === 'update_staged' || st.kind === 'update_finalized' || st.kind === 'end' ? (st.release?.version ?? null) : null,
       lastCheckTimeMs: this.#mem.lastCheckMs,
       strategy: this.#deps.strategy.label,
       statusText: this.#status,

@@ -29,7 +29,8 @@ export type AgentState =
       readonly waiting: StagedWait;
     }
   | { readonly kind: 'update_finalized'; readonly release: Release }
-  | { readonly kind: 'end' };
+  /** Terminal; `release` is the update waiting for the reboot, null when updates are disabled. */
+  | { readonly kind: 'end'; readonly release: Release | null };
 
 /** State kind labels. */
 export type StateKind = AgentState['kind'];

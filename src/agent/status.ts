@@ -53,9 +53,9 @@ export function statusText(state: AgentState, nowMs: number, opts: { updatesEnab
     case 'update_finalized':
       return `update finalized: ${state.release.version}`;
     case 'end':
-      return opts.updatesEnabled === false
+      return state.release === null
         ? 'auto-updates logic disabled by configuration'
-        : 'update applied, waiting for reboot';
+        : `update applied, waiting for reboot: ${state.release.version}`;
     default:
       return assertNever('agent state', state);
   }

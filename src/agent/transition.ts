@@ -73,7 +73,7 @@ export function transition(state: AgentState, event: AgentEvent): AgentState {
     case 'initialized':
       if (event.type === 'steady_report_failed') return state;
       if (event.type === 'steady_reported') return { kind: 'reported_steady' };
-      if (event.type === 'end') return { kind: 'end' };
+      if (event.type === 'end') return { kind: 'end', release: null };
       return illegal(state, event);
     case 'reported_steady':
     case 'no_new_update':
@@ -106,7 +106,7 @@ export function transition(state: AgentState, event: AgentEvent): AgentState {
           return illegal(state, event);
       }
     case 'update_finalized':
-      if (event.type === 'end') return { kind: 'end' };
+      if (event.type === 'end') return { kind: 'end', release: state.release };
       return illegal(state, event);
     case 'end':
       if (event.type === 'idle') return state;

@@ -22,14 +22,14 @@ describe('src/agent/status', () => {
     [{ kind: 'update_staged', release: r, postponementsLeft: 4, waiting: 'active_sessions' }, `update staged: ${r.version}; reboot delayed due to active user sessions`],
     [{ kind: 'update_staged', release: r, postponementsLeft: 10, waiting: 'block_inhibitor' }, `update staged: ${r.version}; reboot delayed by a shutdown block inhibitor`],
     [{ kind: 'update_finalized', release: r }, `update finalized: ${r.version}`],
-    [{ kind: 'end' }, 'update applied, waiting for reboot'],
+    [{ kind: 'end', release: r }, `update applied, waiting for reboot: ${r.version}`],
+    [{ kind: 'end', release: null }, 'auto-updates logic disabled by configuration'],
   ] satisfies [AgentState, string][])('%j -> %s', (state, text) => {
     expect(statusText(state, NOW)).toBe(text);
   });
 
   it('says when updates are disabled', () => {
     expect(statusText({ kind: 'initialized' }, NOW, { updatesEnabled: false })).toBe('initialization complete, auto-updates logic disabled by configuration');
-    expect(statusText({ kind: 'end' }, NOW, { updatesEnabled: false })).toBe('auto-updates logic disabled by configuration');
   });
 
   it('formats instants like Zincati', () => {

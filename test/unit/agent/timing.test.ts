@@ -15,7 +15,7 @@ const S = {
   usPostponed: { kind: 'update_staged', release: r, postponementsLeft: 7, waiting: 'active_sessions' },
   usInhibited: { kind: 'update_staged', release: r, postponementsLeft: 10, waiting: 'block_inhibitor' },
   uf: { kind: 'update_finalized', release: r },
-  end: { kind: 'end' },
+  end: { kind: 'end', release: null },
 } satisfies Record<string, AgentState>;
 
 const NOW = Date.UTC(2026, 2, 29, 0, 0, 0);

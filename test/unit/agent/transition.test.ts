@@ -16,7 +16,7 @@ const SAMPLE_STATES: Record<StateKind, AgentState> = {
   update_available: { kind: 'update_available', release: r1, failedAttempts: 3 },
   update_staged: { kind: 'update_staged', release: r1, postponementsLeft: 4, waiting: 'active_sessions' },
   update_finalized: { kind: 'update_finalized', release: r1 },
-  end: { kind: 'end' },
+  end: { kind: 'end', release: r1 },
 };
 
 const SAMPLE_EVENTS: Record<EventType, AgentEvent> = {
