@@ -42,8 +42,11 @@ export async function tickStaged(
     return { type: 'staged_deployment_lost' };
   }
 
-  // coreos/zincati#928: look for a newer release, except in the middle of a users' grace period.
-  if (state.postponementsLeft === MAX_POSTPONEMENTS && !mem.updateNowRequested) {
+  // coreos/zincati#928: look for a newer release, at most once per steady interval (the first
+  // staged tick follows the check that found the release) and never in a users' grace period.
+  const sinceCheckMs = mem.lastCheckMs === null ? Infinity : deps.clock.nowMs() - mem.lastCheckMs;
+  const checkDue = sinceCheckMs >= deps.settings.agent.timing.steadyIntervalSecs * 1000;
+  if (checkDue && state.postponementsLeft === MAX_POSTPONEMENTS && !mem.updateNowRequested) {
     const outcome = await checkForUpdate(deps, mem, log, signal);
     if (outcome.ok && replacesStaged(outcome.target, release)) {
       log.info(

@@ -117,6 +117,11 @@ describe('src/agent tick behaviour', () => {
     await t.agent.step();
     expect(t.agent.state).toMatchObject({ kind: 'update_staged', waiting: 'strategy' });
     t.graph.state.target = r3;
+    const checks = t.graph.state.facts.length;
+    await t.agent.step(); // the last check is recent: no new graph request yet
+    expect(t.graph.state.facts.length).toBe(checks);
+    expect(t.agent.state.kind).toBe('update_staged');
+    t.clock.advance(300_000);
     await t.agent.step();
     expect(t.agent.state).toMatchObject({ kind: 'update_available', release: r3 });
     expect(t.strategy.state.releases).toBe(1);
