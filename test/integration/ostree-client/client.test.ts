@@ -152,6 +152,24 @@ describe('src/ostree/client against fakeRpmOstreedForTest on a private dbus-daem
     expect(fake.calls.map((c) => c.member)).toContain('Cancel');
   });
 
+  it('cancels the transaction and reports ostree_aborted when the caller aborts', async () => {
+    // A clock that never fires: only the abort ends the wait (and Cancel gets its full chance).
+    client = createOstreeClient({ busAddress: daemon.address, clock: new ManualClock(0), logger: log });
+    fake.script.push('never');
+    const ac = new AbortController();
+    const result = errorOf(client.stage({ payload: B, version: '20261115.0.0' }, { allowDowngrade: false }, ac.signal));
+    await fake.waitForCall('Start');
+    ac.abort();
+    expect(await result).toMatchObject({ code: 'OSTREE_ABORTED', kind: 'ostree_aborted' });
+    expect(fake.calls.map((c) => c.member)).toContain('Cancel');
+  });
+
+  it('unregisters on close', async () => {
+    await client.status();
+    await client.close();
+    expect(fake.calls.map((c) => c.member)).toContain('UnregisterClient');
+  });
+
   it('finalizes with the checksum and cleans up a pending deployment', async () => {
     await client.stage({ payload: B, version: '20261115.0.0' }, { allowDowngrade: false });
     await client.finalize(B);
