@@ -69,14 +69,16 @@ export class OstreeCli {
   capabilities(): Promise<OstreeCapabilities> {
     this.#caps ??= (async () => {
       const help = await this.#run(['ostree', 'admin', 'deploy', '--help']);
-      const ok = (argv: string[]): Promise<boolean> =>
+      // `ostree admin <unknown> --help` prints the generic admin usage and exits 0: look for the
+      // subcommand's own usage line instead of trusting the exit code.
+      const ok = (argv: string[], usage?: string): Promise<boolean> =>
         this.#run(argv).then(
-          () => true,
+          (r) => usage === undefined || `${r.stdout}${r.stderr}`.includes(usage),
           () => false,
         );
       return {
         lockFinalizationFlag: `${help.stdout}${help.stderr}`.includes('--lock-finalization'),
-        unlockCommand: await ok(['ostree', 'admin', 'lock-finalization', '--help']),
+        unlockCommand: await ok(['ostree', 'admin', 'lock-finalization', '--help'], 'ostree admin lock-finalization'),
         rollbackHelper: await ok(['/usr/bin/python3', '-c', "import gi; gi.require_version('OSTree', '1.0')"]),
       };
     })();

@@ -1,6 +1,8 @@
 // Authorisation: uid 0 is always allowed; another uid only for the users and methods in the
 // config, checked with the bus's GetConnectionUnixUser; refusals are AccessDenied.
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,23 @@ const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
 const REF = 'altcos/x86_64/sisyphus';
 const NOBODY = 65534;
+// The default part of Debian's system.conf: connect and talk to the bus driver, nothing else.
+const SYSTEM_DEFAULTS = `
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>`;
+const POLICY = fileURLToPath(new URL('../../../systemd/dbus-1/system.d/org.projectatomic.rpmostree1.conf', import.meta.url));
 
 /** Runs the client script as uid/gid 65534 (nobody) and parses its JSON line. */
 async function asNobody(bus: PrivateBus, ...args: string[]): Promise<{ result?: unknown; error?: { name: string; text: string } }> {
@@ -71,5 +90,32 @@ describe('alt-ostreed authorisation', () => {
     expect(await asNobody(bus, 'deploy', c[1]!.checksum)).toEqual({ result: { success: true, error: '' } });
     const status = await sysroot.exec(['ostree', 'admin', 'status']);
     expect(status.stdout).toContain(`${c[1]!.checksum}.0 (staged)`);
+  });
+
+  it('ships a bus policy that lets others introspect and read but only root and the agent user call', async () => {
+    // The shipped policy with the agent user swapped for nobody (no alt-updated user exists here).
+    const policy = join(sysroot.stateDir, 'policy.conf');
+    await writeFile(policy, (await readFile(POLICY, 'utf8')).replace('user="alt-updated"', 'user="nobody"'));
+    const strictBus = await startPrivateBus({ permissive: false, extraConfig: `${SYSTEM_DEFAULTS}<include>${policy}</include>` });
+    try {
+      daemon = await startBackend({ busAddress: strictBus.address, sysroot, users: ['nobody'], methods: ['GetOS'] });
+      expect((await asNobody(strictBus, 'getos')).result).toBe('/org/projectatomic/rpmostree1/altcos');
+      expect((await asNobody(strictBus, 'deployments')).result).toBeGreaterThan(0);
+      await writeFile(policy, (await readFile(POLICY, 'utf8')).replace('user="alt-updated"', 'user="alt-updated-absent"'));
+      await daemon.stop();
+      await strictBus.stop();
+    } finally {
+      await strictBus.stop().catch(() => undefined);
+    }
+    const denyBus = await startPrivateBus({ permissive: false, extraConfig: `${SYSTEM_DEFAULTS}<include>${policy}</include>` });
+    try {
+      daemon = await startBackend({ busAddress: denyBus.address, sysroot, users: ['nobody'], methods: ['GetOS'] });
+      // Refused by the bus itself now, before alt-ostreed sees the call; reading is still allowed.
+      expect((await asNobody(denyBus, 'getos')).error?.name).toBe('org.freedesktop.DBus.Error.AccessDenied');
+      expect((await asNobody(denyBus, 'deployments')).result).toBeGreaterThan(0);
+      await daemon.stop();
+    } finally {
+      await denyBus.stop();
+    }
   });
 });
