@@ -135,11 +135,16 @@ describe('src/dbus/bus + xml-interface on a private dbus-daemon', () => {
     const d2 = await startPrivateBus();
     const a = await connectBus({ address: d2.address });
     const b = await connectBus({ address: d2.address });
-    b.addMethodHandler(() => true); // never answers
+    let swallowed!: () => void;
+    const arrived = new Promise<void>((r) => (swallowed = r));
+    b.addMethodHandler(() => {
+      swallowed(); // never answers
+      return true;
+    });
     await b.requestName('org.example.B', 0);
     const obj = await a.getProxyObject('org.example.B', '/', '<node><interface name="org.example.B"><method name="Hang"/></interface></node>');
     const pending = errorOf(obj.getInterface('org.example.B')['Hang']!());
-    await new Promise((r) => setTimeout(r, 20));
+    await arrived;
     await d2.stop();
     expect(remoteErrorInfo(await pending)?.name).toBe('org.freedesktop.DBus.Error.Disconnected');
     a.disconnect();

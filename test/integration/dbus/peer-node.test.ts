@@ -136,12 +136,17 @@ describe('src/dbus/peer (Node client <-> Node server)', () => {
     const bus = await connectPeer(server.address);
     const tx = (await bus.getProxyObject('x.y', '/')).getInterface(TX);
     // Title read works, then the server vanishes while we wait for a reply to a call it never answers.
-    t.buses[0]!.addMethodHandler(() => true); // swallow everything: no reply will come
+    let swallowed!: () => void;
+    const arrived = new Promise<void>((r) => (swallowed = r));
+    t.buses[0]!.addMethodHandler(() => {
+      swallowed(); // swallow everything: no reply will come
+      return true;
+    });
     const pending = tx['Start']!().then(
       () => null,
       (e: unknown) => e,
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await arrived;
     await server.close();
     server = undefined;
     expect(remoteErrorInfo(await pending)?.name).toBe('org.freedesktop.DBus.Error.Disconnected');
