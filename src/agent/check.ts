@@ -30,7 +30,7 @@ export async function checkForUpdate(
     return { ok: false };
   }
   mem.lastCheckMs = nowMs;
-  await applyDeadend(deps, mem, log, result.deadend.isDeadend, result.deadend.reason);
+  if (result.deadend !== null) await applyDeadend(deps, mem, log, result.deadend.isDeadend, result.deadend.reason);
   const target = acceptTarget(result.target, booted, denylist);
   if (result.target !== null && target === null) {
     log.warn(

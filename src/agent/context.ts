@@ -3,7 +3,7 @@
 import { access } from 'node:fs/promises';
 import type { Deployment } from '../ostree/deployment.js';
 import type { Settings } from '../config/types.js';
-import { AbandonList } from './abandon.js';
+import { AbandonList } from '../graph/abandon.js';
 import type {
   Clock,
   DeadendPort,
@@ -54,7 +54,7 @@ export class AgentMemory {
   /** Payloads never to be targets: non-staged deployments at start, wrong-stream releases. */
   readonly denylist = new Set<string>();
   /** Releases abandoned after repeated stage failures, skipped for `updates.abandonSecs`. */
-  readonly abandoned = new AbandonList();
+  abandoned = new AbandonList(0);
   /** Last dead-end status applied through the DeadendPort; null = unknown (first check applies). */
   deadend: boolean | null = null;
   /** The booted deployment, from the start tick. */

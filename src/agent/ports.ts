@@ -29,8 +29,11 @@ export interface DeadendStatus {
 export interface GraphCheck {
   /** The best allowed target, or null when there is nothing to update to. */
   readonly target: Release | null;
-  /** Dead-end status of the booted release. */
-  readonly deadend: DeadendStatus;
+  /**
+   * Dead-end status of the booted release; null when the booted release is not in the graph, where
+   * (as in Zincati) nothing is known and the notice is left as it is.
+   */
+  readonly deadend: DeadendStatus | null;
 }
 
 /** The update graph (Cincinnati) client as the agent needs it. Throws a typed error with `kind`. */

@@ -1,6 +1,7 @@
 // The `update_available` tick: adopt an existing locked staged deployment of the target (stateless
 // restart), or replace another staged one, stage, and confirm; abandon after repeated failures.
 import { errorChain } from '../common/errors.js';
+import { AbandonList } from '../graph/abandon.js';
 import { describeRelease } from '../graph/release.js';
 import type { AgentDeps, AgentMemory } from './context.js';
 import { checkStaged, confirmStaged } from './decide.js';
@@ -26,7 +27,8 @@ export async function tickStage(
     const detail = err === undefined ? reason : `${reason}: ${errorChain(err).join(': ')}`;
     if (attempts >= deps.settings.updates.maxStageAttempts) {
       const nowMs = deps.clock.nowMs();
-      mem.abandoned.add(release.payload, nowMs + deps.settings.updates.abandonSecs * 1000);
+      // Earlier abandonments keep their own deadlines; this one is skipped for `updates.abandon_secs`.
+      mem.abandoned = new AbandonList(deps.settings.updates.abandonSecs * 1000, mem.abandoned.entries()).abandon(release.payload, nowMs);
       deps.metrics.releaseAbandoned();
       log.error(
         { event: 'update_abandoned', release: release.version, attempts, skipSecs: deps.settings.updates.abandonSecs, err: detail },

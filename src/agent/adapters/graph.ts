@@ -29,7 +29,7 @@ export function graphPort(client: GraphClient, identity: Identity, metrics: Metr
         allowDowngrade: facts.allowDowngrade,
       });
       metrics.ignoredTargets(decision.ignoredTargets);
-      return { target: decision.target, deadend: decision.deadend };
+      return { target: decision.target, deadend: decision.booted === null ? null : decision.deadend };
     },
   };
 }

@@ -118,7 +118,7 @@ export function memoryGraphForTest(init: { target?: Release | null } = {}) {
   const state = {
     target: init.target ?? null,
     fail: null as Error | null,
-    deadend: { isDeadend: false, reason: null as string | null },
+    deadend: { isDeadend: false, reason: null as string | null } as { isDeadend: boolean; reason: string | null } | null,
     facts: [] as GraphFacts[],
   };
   const port: GraphPort = {

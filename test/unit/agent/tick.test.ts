@@ -259,6 +259,17 @@ describe('src/agent tick behaviour', () => {
     expect(t.events()).toEqual(expect.arrayContaining(['deadend_set', 'deadend_cleared']));
   });
 
+  it('leaves the dead-end notice alone while the booted release is not in the graph', async () => {
+    const t = makeAgent();
+    t.graph.state.deadend = { isDeadend: true, reason: 'move to p11' };
+    await t.stepUntil('no_new_update');
+    await t.agent.step();
+    t.graph.state.deadend = null;
+    await t.agent.step();
+    await t.agent.step();
+    expect(t.deadend.log).toEqual(['set:move to p11']);
+  });
+
   it('finalizes on "update now" even when the strategy denies', async () => {
     const t = makeAgent({ target: r2 });
     t.strategy.state.canFinalize = false;
