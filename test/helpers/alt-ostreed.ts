@@ -1,12 +1,16 @@
 // Test helper: runs the real alt-ostreed (from dist/) against a private bus and a fake-booted sysroot.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestSysroot } from './sysroot.js';
 
 /** Path of the built daemon entry point. */
-export const ALT_OSTREED = fileURLToPath(new URL('../../dist/src/ostree/backend/main.js', import.meta.url));
+export const ALT_OSTREED = [
+  fileURLToPath(new URL('../../dist/src/ostree/backend/main.js', import.meta.url)), // from test/helpers (vitest)
+  fileURLToPath(new URL('../../src/ostree/backend/main.js', import.meta.url)), // from dist/test/helpers (bench, demo)
+].find((p) => existsSync(p) && p.includes('/dist/'))!;
 
 /** Options for {@link startBackend}. */
 export interface BackendOptions {

@@ -5,6 +5,7 @@
 // into the "booted" deployment with a per-test /run holding `ostree-booted`, so ostree's own
 // `--stage`, finalization lock file and `finalize-staged` work. Needs root (CAP_SYS_ADMIN).
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,11 +14,13 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
+// tsc does not copy shell scripts: from dist/test/helpers, use the ones in the source tree.
+const scripts = existsSync(join(here, 'fakeboot.sh')) ? here : join(here, '../../../test/helpers');
 
 /** Absolute path of the fake-boot wrapper (`fakeboot.sh STATE_DIR CMD...`). */
-export const FAKEBOOT_WRAPPER = join(here, 'fakeboot.sh');
+export const FAKEBOOT_WRAPPER = join(scripts, 'fakeboot.sh');
 /** Absolute path of the simulated-reboot script (`fakeboot-reboot.sh STATE_DIR`). */
-export const FAKEBOOT_REBOOT = join(here, 'fakeboot-reboot.sh');
+export const FAKEBOOT_REBOOT = join(scripts, 'fakeboot-reboot.sh');
 
 /** Environment that keeps deployment roots mutable so `rm -rf` can remove the sysroot. */
 export const MUTABLE_ENV = { OSTREE_SYSROOT_DEBUG: 'mutable-deployments' } as const;

@@ -1,4 +1,9 @@
 // The ostree driver: a thin adapter running ostree 2022.7+ CLI commands (through the command prefix).
+//
+// Every mutation is *guarded*: one shell invocation re-reads the status, compares it with the
+// snapshot the daemon's checks were made against, and only then mutates and prints the new status.
+// That is optimistic concurrency against anyone else touching the sysroot, and it keeps the number
+// of process start-ups (the cost here) at about what an operator typing the commands would pay.
 import { posix } from 'node:path';
 import type { CommandOptions, CommandRunner } from './command.js';
 import { OstreeCommandError } from './errors.js';
@@ -7,6 +12,9 @@ import { parseAdminStatus, parseLog, parseShow, type CommitFacts, type StatusEnt
 
 /** The finalization lock file that ostree 2022.7's finalize-staged honours (and rpm-ostree reads). */
 export const LOCK_FILE = '/run/ostree/staged-deployment-locked';
+
+/** Exit code of a guarded script whose sysroot changed since the snapshot (EX_TEMPFAIL). */
+export const STALE_EXIT = 75;
 
 /** What the installed ostree can do, probed from its own help output (never from the distro). */
 export interface OstreeCapabilities {
@@ -26,6 +34,8 @@ export interface SysrootSnapshot {
   readonly lockFilePresent: boolean;
   /** Commit facts for every deployed checksum. */
   readonly commits: ReadonlyMap<string, CommitFacts>;
+  /** The raw status text; the guard of the next mutation compares against it. */
+  readonly raw: string;
 }
 
 /** Arguments of {@link OstreeCli.stage}. */
@@ -39,15 +49,8 @@ export interface StageRequest {
   readonly lockFinalization: boolean;
 }
 
-const STATUS_SCRIPT = `ostree admin status --sysroot="$1" || exit $?
-echo @@alt-ostreed-lock@@
-if [ -e ${LOCK_FILE} ]; then echo locked; fi`;
-
-const DEPLOY_SCRIPT = `umask 077
-f=$(mktemp) || exit 1
-trap 'rm -f "$f"' EXIT
-cat >"$f"
-ostree admin deploy --origin-file="$f" "$@"`;
+const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const MARK = '@@alt-ostreed@@';
 
 /** Drives ostree for one sysroot; commands run through `run` (which applies the prefix). */
 export class OstreeCli {
@@ -63,6 +66,11 @@ export class OstreeCli {
 
   get #repo(): string {
     return `--repo=${posix.join(this.#sysroot, 'ostree/repo')}`;
+  }
+
+  /** Shell function `st` printing the status text (`ostree admin status` + lock marker). */
+  get #st(): string {
+    return `st() { ostree admin status --sysroot=${q(this.#sysroot)} || exit $?; echo ${MARK}lock; if [ -e ${LOCK_FILE} ]; then echo locked; fi; }`;
   }
 
   /** Probes the installed ostree once (cached). */
@@ -85,15 +93,18 @@ export class OstreeCli {
     return this.#caps;
   }
 
+  async #snapshot(raw: string): Promise<SysrootSnapshot> {
+    const text = raw.replace(/\n+$/, '');
+    const [statusText = '', lockText = ''] = text.split(`${MARK}lock`);
+    const entries = parseAdminStatus(statusText);
+    const commits = new Map<string, CommitFacts>();
+    for (const e of entries) commits.set(e.checksum, await this.commit(e.checksum));
+    return { entries, lockFilePresent: lockText.includes('locked'), commits, raw: text };
+  }
+
   /** Reads deployments, the lock file and commit facts (commits are immutable: cached by checksum). */
   async status(): Promise<SysrootSnapshot> {
-    const { stdout } = await this.#run(['sh', '-c', STATUS_SCRIPT, 'sh', this.#sysroot]);
-    const [statusText = '', lockText = ''] = stdout.split('@@alt-ostreed-lock@@');
-    const entries = parseAdminStatus(statusText);
-    for (const e of entries) await this.commit(e.checksum);
-    const commits = new Map<string, CommitFacts>();
-    for (const e of entries) commits.set(e.checksum, this.#commits.get(e.checksum)!);
-    return { entries, lockFilePresent: lockText.includes('locked'), commits };
+    return this.#snapshot((await this.#run(['sh', '-c', `${this.#st}\nst`])).stdout);
   }
 
   /** Facts of one local commit (`ostree show`). */
@@ -105,72 +116,103 @@ export class OstreeCli {
     return facts;
   }
 
-  /** Pulls `ref` (or exactly `ref@checksum`) from `remote`. */
-  async pull(remote: string, ref: string, checksum: string | null, opts: CommandOptions = {}): Promise<void> {
-    await this.#run(['ostree', this.#repo, 'pull', remote, checksum ? `${ref}@${checksum}` : ref], opts);
-  }
-
-  /** The local checksum of `remote:ref`. */
-  async revParse(remote: string, ref: string): Promise<string> {
-    return (await this.#run(['ostree', this.#repo, 'rev-parse', `${remote}:${ref}`])).stdout.trim();
+  /** Pulls `ref` (or exactly `ref@checksum`) from `remote` and returns the pulled commit's facts. */
+  async pull(remote: string, ref: string, checksum: string | null, opts: CommandOptions = {}): Promise<CommitFacts> {
+    const target = checksum ? `${ref}@${checksum}` : ref;
+    const script = `ostree ${q(this.#repo)} pull ${q(remote)} ${q(target)} || exit $?\necho ${MARK}show\nostree ${q(this.#repo)} show ${q(checksum ?? `${remote}:${ref}`)}`;
+    const { stdout } = await this.#run(['sh', '-c', script], opts);
+    const facts = parseShow(stdout.slice(stdout.lastIndexOf(`${MARK}show`) + `${MARK}show`.length).trimStart());
+    this.#commits.set(facts.checksum, facts);
+    return facts;
   }
 
   /** Fetches the whole commit history of `ref` (metadata only) and returns it, newest first. */
   async history(remote: string, ref: string, opts: CommandOptions = {}): Promise<CommitFacts[]> {
-    await this.#run(['ostree', this.#repo, 'pull', '--commit-metadata-only', '--depth=-1', remote, ref], opts);
-    return parseLog((await this.#run(['ostree', this.#repo, 'log', `${remote}:${ref}`], opts)).stdout);
+    const script = `ostree ${q(this.#repo)} pull --commit-metadata-only --depth=-1 ${q(remote)} ${q(ref)} || exit $?\nostree ${q(this.#repo)} log ${q(`${remote}:${ref}`)}`;
+    return parseLog((await this.#run(['sh', '-c', script], opts)).stdout);
   }
 
-  /** `ostree admin deploy --stage` with an origin holding `refspec` (+ `override-commit`). */
-  async stage(req: StageRequest, opts: CommandOptions = {}): Promise<void> {
+  /**
+   * Runs `body` only if the status still equals `guard` (else exits STALE_EXIT), then prints the new
+   * status; returns the new snapshot.
+   */
+  async #guarded(guard: string, body: string, opts: CommandOptions = {}): Promise<SysrootSnapshot> {
+    const { stdout } = await this.#run(['sh', '-c', this.#guardScript(body, true), 'sh', guard], opts);
+    return this.#snapshot(stdout.slice(stdout.lastIndexOf(`${MARK}status`) + `${MARK}status`.length).replace(/^\n/, ''));
+  }
+
+  #guardScript(body: string, statusAfter: boolean): string {
+    return [
+      this.#st,
+      `cur=$(st) || exit $?`,
+      `[ "$cur" = "$1" ] || { echo 'sysroot changed since it was read' >&2; exit ${STALE_EXIT}; }`,
+      body,
+      ...(statusAfter ? [`echo ${MARK}status`, 'st'] : []),
+    ].join('\n');
+  }
+
+  /** Sets the finalization lock, then `ostree admin deploy --stage` with an origin file. */
+  async stage(req: StageRequest, guard: string, opts: CommandOptions = {}): Promise<SysrootSnapshot> {
     const caps = await this.capabilities();
     const origin = `[origin]\nrefspec=${req.refspec}\n${req.overrideCommit ? `override-commit=${req.checksum}\n` : ''}`;
     const args = [`--sysroot=${this.#sysroot}`, `--os=${req.osname}`, '--stage'];
     if (req.lockFinalization && caps.lockFinalizationFlag) args.push('--lock-finalization');
-    // With ostree 2022.7 the lock is a file; create it before staging so there is no unlocked window.
-    if (req.lockFinalization) await this.setFinalizationLock(true);
-    else await this.setFinalizationLock(false);
-    await this.#run(['sh', '-c', DEPLOY_SCRIPT, 'sh', ...args, req.checksum], { ...opts, input: origin });
-  }
-
-  /** Creates or removes the finalization lock (file, plus ostree's own command where it exists). */
-  async setFinalizationLock(locked: boolean): Promise<void> {
-    const caps = await this.capabilities();
-    if (!locked && caps.unlockCommand) {
-      await this.#run(['ostree', 'admin', 'lock-finalization', '--unlock', `--sysroot=${this.#sysroot}`]).catch(() => undefined);
-    }
-    const script = locked ? `mkdir -p /run/ostree && : > ${LOCK_FILE}` : `rm -f ${LOCK_FILE}`;
-    await this.#run(['sh', '-c', script]);
-  }
-
-  /** `ostree admin undeploy INDEX` (also removes a staged deployment and its lock file). */
-  async undeploy(index: number): Promise<void> {
-    await this.#run(['ostree', 'admin', 'undeploy', `--sysroot=${this.#sysroot}`, String(index)]);
-  }
-
-  /** `ostree admin cleanup`: prunes unreferenced objects and deployment leftovers. */
-  async cleanup(): Promise<void> {
-    await this.#run(['ostree', 'admin', 'cleanup', `--sysroot=${this.#sysroot}`]);
+    const body = [
+      // With ostree 2022.7 the lock is a file: create it before staging so there is no unlocked window.
+      req.lockFinalization ? `mkdir -p /run/ostree && : > ${LOCK_FILE} || exit $?` : `rm -f ${LOCK_FILE}`,
+      'umask 077',
+      'f=$(mktemp) || exit 1',
+      `printf '%s' ${q(origin)} > "$f" || exit 1`,
+      `ostree admin deploy --origin-file="$f" ${args.map(q).join(' ')} ${q(req.checksum)}`,
+      'rc=$?',
+      'rm -f "$f"',
+      '[ $rc -eq 0 ] || exit $rc',
+    ].join('\n');
+    return this.#guarded(guard, body, opts);
   }
 
   /**
-   * Makes the rollback deployment (or, with only a pending one, the booted one) the default.
-   * Exact (reorders via `write_deployments`) when python3-gi+OSTree exist, else re-deploys the
-   * target commit as the new default (it gets a new serial). Returns which method ran.
+   * Removes the finalization lock (file, plus ostree's own command where it exists). No status is
+   * read afterwards: a reboot follows, after which the daemon re-reads everything anyway.
    */
-  async rollback(osname: string, target: StatusEntry, opts: CommandOptions = {}): Promise<'reorder' | 'redeploy'> {
+  async unlock(guard: string): Promise<void> {
+    const caps = await this.capabilities();
+    const native = caps.unlockCommand ? `ostree admin lock-finalization --unlock --sysroot=${q(this.#sysroot)} || exit $?\n` : '';
+    await this.#run(['sh', '-c', this.#guardScript(`${native}rm -f ${LOCK_FILE} || exit $?`, false), 'sh', guard]);
+  }
+
+  /** `ostree admin undeploy` of each index (highest first), then `ostree admin cleanup` if asked. */
+  async undeploy(indexes: readonly number[], cleanup: boolean, guard: string): Promise<SysrootSnapshot> {
+    const lines = [...indexes]
+      .sort((a, b) => b - a)
+      .map((i) => `ostree admin undeploy --sysroot=${q(this.#sysroot)} ${i} || exit $?`);
+    if (cleanup) lines.push(`ostree admin cleanup --sysroot=${q(this.#sysroot)} || exit $?`);
+    return this.#guarded(guard, lines.join('\n') || ':');
+  }
+
+  /**
+   * Makes `target` the first deployment. Exact (reorders via `write_deployments`) when python3-gi +
+   * OSTree exist, else re-deploys the target commit as the new default (it gets a new serial).
+   */
+  async rollback(osname: string, target: StatusEntry, guard: string): Promise<{ how: 'reorder' | 'redeploy'; snapshot: SysrootSnapshot }> {
     if ((await this.capabilities()).rollbackHelper) {
-      await this.#run(['/usr/bin/python3', '-c', ROLLBACK_HELPER, this.#sysroot, osname, `${target.checksum}.${target.serial}`], opts);
-      return 'reorder';
+      const body = `/usr/bin/python3 -c ${q(ROLLBACK_HELPER)} ${q(this.#sysroot)} ${q(osname)} ${q(`${target.checksum}.${target.serial}`)} || exit $?`;
+      return { how: 'reorder', snapshot: await this.#guarded(guard, body) };
     }
     const origin = `[origin]\nrefspec=${target.origin ?? target.checksum}\n${target.origin ? `override-commit=${target.checksum}\n` : ''}`;
-    const args = [`--sysroot=${this.#sysroot}`, `--os=${osname}`, '--retain', target.checksum];
-    await this.#run(['sh', '-c', DEPLOY_SCRIPT, 'sh', ...args], { ...opts, input: origin });
-    return 'redeploy';
+    const body = [
+      'f=$(mktemp) || exit 1',
+      `printf '%s' ${q(origin)} > "$f" || exit 1`,
+      `ostree admin deploy --origin-file="$f" --sysroot=${q(this.#sysroot)} --os=${q(osname)} --retain ${q(target.checksum)}`,
+      'rc=$?',
+      'rm -f "$f"',
+      '[ $rc -eq 0 ] || exit $rc',
+    ].join('\n');
+    return { how: 'redeploy', snapshot: await this.#guarded(guard, body) };
   }
 }
 
-/** True when `err` is a command failure (as opposed to a programming error). */
-export function isCommandError(err: unknown): err is OstreeCommandError {
-  return err instanceof OstreeCommandError;
+/** True when a guarded mutation found the sysroot changed since its snapshot. */
+export function isStale(err: unknown): boolean {
+  return err instanceof OstreeCommandError && err.exitCode === STALE_EXIT;
 }

@@ -24,6 +24,7 @@ import {
 } from './requests.js';
 import { osObjectPath } from './revision.js';
 import { buildState, deploymentDict, queryDeploymentsFor, type BackendDeployment, type BackendState } from './state.js';
+import type { SysrootSnapshot } from './ostree-cli.js';
 import { Transaction } from './transaction.js';
 import { argsKey, optionsFromArg, toVariantDict } from './variants.js';
 
@@ -65,6 +66,7 @@ const EMPTY_TX: [string, string, string] = ['', '', ''];
 export class BackendService {
   readonly #d: ServiceDeps;
   #state: BackendState = { deployments: [], booted: null, osnames: [] };
+  #snapshot: SysrootSnapshot | null = null;
   #sysroot!: XmlInterface;
   readonly #os = new Map<string, XmlInterface>();
   #tx: { tx: Transaction; method: string; key: string; sender: string; osPath: string; title: string } | null = null;
@@ -77,7 +79,7 @@ export class BackendService {
 
   /** Reads the sysroot, exports the objects and takes the bus name. */
   async start(): Promise<void> {
-    this.#state = buildState(await this.#d.cli.status());
+    this.#apply(await this.#d.cli.status());
     const guard = (member: string, fn: MethodImpl): MethodImpl => (args, call) => this.#authorize(member, call).then(() => fn(args, call));
     this.#sysroot = interfaceFromXml(this.#d.xml, `${BUS_NAME}.Sysroot`, {
       methods: {
@@ -230,11 +232,20 @@ export class BackendService {
 
   /** Re-reads the sysroot and emits PropertiesChanged for what changed. */
   async reload(): Promise<void> {
-    const before = this.#snapshotProps();
+    this.#update(await this.#d.cli.status());
+  }
+
+  #apply(snapshot: SysrootSnapshot): void {
     const bootedBefore = this.#state.booted?.id ?? null;
-    this.#state = buildState(await this.#d.cli.status());
+    this.#snapshot = snapshot;
+    this.#state = buildState(snapshot);
     // A simulated reboot (test hook) that actually booted something else ends the "rebooting" state.
     if (this.#rebooting && (this.#state.booted?.id ?? null) !== bootedBefore) this.#rebooting = false;
+  }
+
+  #update(snapshot: SysrootSnapshot): void {
+    const before = this.#snapshotProps();
+    this.#apply(snapshot);
     this.#syncOsObjects();
     this.#emitChanges(before);
   }
@@ -271,14 +282,19 @@ export class BackendService {
     const key = argsKey(args);
     const osPath = osObjectPath(osname);
     const active = this.#tx;
-    if (active) {
-      if (active.method === method && active.key === key && active.osPath === osPath && active.tx.executing) return active.tx.address;
+    if (active && !active.tx.executing) {
+      // Finished already and only waiting for its peers to hang up (their disconnect can race the
+      // next call on the bus socket): close it now instead of answering busy for up to 30 s.
+      await active.tx.close();
+    } else if (active) {
+      if (active.method === method && active.key === key && active.osPath === osPath) return active.tx.address;
       throw new DBusMethodError(BUSY_ERROR, `Transaction in progress: ${active.title}\n You can cancel the current transaction with \`rpm-ostree cancel\``);
     }
     if (this.#rebooting) throw new DBusMethodError(FAILED_ERROR, 'Reboot initiated, cannot start new transaction');
     const sender = call.sender ?? '';
     const before = this.#snapshotProps();
     const slot = { tx: null as Transaction | null };
+    let outcome: SysrootSnapshot | null = null;
     let unwatch: (() => void) | null = null;
     const tx = await Transaction.create({
       xml: this.#d.xml,
@@ -288,24 +304,33 @@ export class BackendService {
       clientDescription: this.#clients.get(sender)?.id ?? sender,
       forceCloseMs: this.#d.config.forceCloseSecs * 1000,
       logger: this.#d.logger.child({ transaction: title }),
-      work: (progress, signal) =>
-        runWork(
+      work: async (progress, signal) => {
+        outcome = await runWork(
           {
             cli: this.#d.cli,
             osname,
             remote: this.#d.config.remote,
             progress,
             signal,
+            snapshot: this.#snapshot ?? (await this.#d.cli.status()),
             reboot: async () => {
               this.#rebooting = true;
-              await this.#d.reboot();
+              try {
+                await this.#d.reboot();
+              } catch (err: unknown) {
+                this.#rebooting = false;
+                throw err;
+              }
             },
           },
           req,
-        ),
+        );
+      },
       afterWork: async () => {
         unwatch?.();
-        await this.reload();
+        // The last mutation's own status read is the new state; otherwise (failure, reboot) re-read.
+        if (outcome) this.#update(outcome);
+        else await this.reload();
       },
       onClosed: () => {
         if (this.#tx?.tx !== slot.tx) return;

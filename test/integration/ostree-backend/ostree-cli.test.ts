@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processRunner } from '../../../src/ostree/backend/command.js';
-import { OstreeCli } from '../../../src/ostree/backend/ostree-cli.js';
+import { isStale, OstreeCli } from '../../../src/ostree/backend/ostree-cli.js';
 import { createRepo, serveDir, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
 import { createSysroot, type TestSysroot } from '../../helpers/sysroot.js';
 
@@ -11,6 +11,7 @@ describe('ostree driver on a fake-booted sysroot', () => {
   let sysroot: TestSysroot;
   let cli: OstreeCli;
   const commits: FixtureCommit[] = [];
+  const stageReq = (i: number) => ({ osname: 'altcos', refspec: `altcos:${REF}`, checksum: commits[i]!.checksum, overrideCommit: true, lockFinalization: true });
 
   beforeAll(async () => {
     const repo = await createRepo();
@@ -43,22 +44,34 @@ describe('ostree driver on a fake-booted sysroot', () => {
     expect(h.map((c) => c.version)).toEqual(['20240301.0', '20240201.0', '20240101.0']);
   });
 
-  it('stages a pulled commit locked, and a simulated reboot does not finalize it', async () => {
-    await cli.pull('altcos', REF, commits[1]!.checksum);
-    await cli.stage({ osname: 'altcos', refspec: `altcos:${REF}`, checksum: commits[1]!.checksum, overrideCommit: true, lockFinalization: true });
-    const s = await cli.status();
-    expect(s.entries.map((e) => [e.checksum, e.staged, e.booted])).toEqual([
+  it('pulls the ref head or an exact commit and reports its facts', async () => {
+    expect((await cli.pull('altcos', REF, null)).checksum).toBe(commits[2]!.checksum);
+    expect(await cli.pull('altcos', REF, commits[1]!.checksum)).toMatchObject({ checksum: commits[1]!.checksum, version: '20240201.0' });
+  });
+
+  it('stages locked, and a simulated reboot does not finalize a locked deployment', async () => {
+    const after = await cli.stage(stageReq(1), (await cli.status()).raw);
+    expect(after.entries.map((e) => [e.checksum, e.staged, e.booted])).toEqual([
       [commits[1]!.checksum, true, false],
       [commits[0]!.checksum, false, true],
     ]);
-    expect(s.lockFilePresent).toBe(true);
+    expect(after.lockFilePresent).toBe(true);
+    expect(after.raw).toBe((await cli.status()).raw);
     await sysroot.simulateReboot();
     expect(await sysroot.bootedChecksum()).toBe(commits[0]!.checksum);
   });
 
+  it('refuses a guarded mutation when the sysroot changed since the snapshot', async () => {
+    const old = await cli.status();
+    await cli.stage(stageReq(1), old.raw);
+    const err = await cli.unlock(old.raw).catch((e: unknown) => e);
+    expect(isStale(err)).toBe(true);
+    expect((await cli.status()).lockFilePresent).toBe(true);
+  });
+
   it('finalizes an unlocked staged deployment at the simulated reboot; the old one becomes rollback', async () => {
-    await cli.stage({ osname: 'altcos', refspec: `altcos:${REF}`, checksum: commits[1]!.checksum, overrideCommit: true, lockFinalization: true });
-    await cli.setFinalizationLock(false);
+    await cli.unlock((await cli.status()).raw);
+    expect((await cli.status()).lockFilePresent).toBe(false);
     await sysroot.simulateReboot();
     expect(await sysroot.bootedChecksum()).toBe(commits[1]!.checksum);
     const s = await cli.status();
@@ -66,27 +79,24 @@ describe('ostree driver on a fake-booted sysroot', () => {
       [commits[1]!.checksum, true, false],
       [commits[0]!.checksum, false, true],
     ]);
-    expect(s.lockFilePresent).toBe(false);
   });
 
   it('rolls back by reordering deployments with the same serials', async () => {
     const before = await cli.status();
     const target = before.entries.find((e) => e.rollback)!;
-    const how = await cli.rollback('altcos', target);
-    const after = await cli.status();
-    expect(after.entries[0]).toMatchObject({ checksum: target.checksum, serial: target.serial, pending: true });
+    const { how, snapshot } = await cli.rollback('altcos', target, before.raw);
     // gir1.2-ostree-1.0 is a test dependency: the exact reorder, not the redeploy fallback, must run.
     expect(how).toBe('reorder');
-    expect(after.entries).toHaveLength(2);
+    expect(snapshot.entries).toHaveLength(2);
+    expect(snapshot.entries[0]).toMatchObject({ checksum: target.checksum, serial: target.serial, pending: true });
   });
 
   it('undeploys a staged deployment and its lock', async () => {
     await sysroot.simulateReboot();
     await cli.pull('altcos', REF, commits[2]!.checksum);
-    await cli.stage({ osname: 'altcos', refspec: `altcos:${REF}`, checksum: commits[2]!.checksum, overrideCommit: true, lockFinalization: true });
-    expect((await cli.status()).entries[0]?.staged).toBe(true);
-    await cli.undeploy(0);
-    const s = await cli.status();
+    const staged = await cli.stage(stageReq(2), (await cli.status()).raw);
+    expect(staged.entries[0]?.staged).toBe(true);
+    const s = await cli.undeploy([0], true, staged.raw);
     expect(s.entries.some((e) => e.staged)).toBe(false);
     expect(s.lockFilePresent).toBe(false);
   });

@@ -22,6 +22,7 @@ const entry = (ch: string, over: Partial<StatusEntry> = {}): StatusEntry => ({
 const snap = (entries: StatusEntry[], lockFilePresent = false): SysrootSnapshot => ({
   entries,
   lockFilePresent,
+  raw: '',
   commits: new Map(entries.map((e) => [e.checksum, { checksum: e.checksum, parent: null, timestampSecs: 1_700_000_000, version: e.version }])),
 });
 
