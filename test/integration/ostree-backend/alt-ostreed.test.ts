@@ -144,6 +144,19 @@ describe('alt-ostreed over D-Bus on a fake-booted sysroot', () => {
     expect((await client.deployments()).some((d) => d['staged'])).toBe(false);
   });
 
+  it('finishes a transaction cancelled before Start with failure and changes nothing', async () => {
+    const before = await client.deployments();
+    const address = String(await client.callOS('Deploy', `revision=${c[1]!.checksum}`, opts({ 'skip-branch-check': true })));
+    const r = await runTransaction(address, {
+      beforeStart: async (tx) => {
+        await tx.Cancel!();
+      },
+    });
+    expect(r).toMatchObject({ started: false, success: false, error: 'Operation was cancelled' });
+    await client.callSysroot('Reload');
+    expect(await client.deployments()).toEqual(before);
+  });
+
   it('answers NotSupported for methods it does not implement, and rejects bad cleanup types', async () => {
     expect((await dbusError(client.callOS('Upgrade', opts({})))).name).toBe('org.freedesktop.DBus.Error.NotSupported');
     const bad = await dbusError(client.callOS('Cleanup', ['everything']));

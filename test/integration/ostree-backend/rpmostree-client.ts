@@ -62,7 +62,10 @@ export interface TxResult {
 }
 
 /** Connects to a transaction address, calls Start, waits for Finished, disconnects. */
-export async function runTransaction(address: string, opts: { beforeStart?: () => Promise<void> } = {}): Promise<TxResult> {
+export async function runTransaction(
+  address: string,
+  opts: { beforeStart?: (tx: dbus.ClientInterface) => Promise<void> } = {},
+): Promise<TxResult> {
   const peer = await connectPeer(address);
   try {
     const obj = await peer.getProxyObject(NAME, '/');
@@ -73,7 +76,7 @@ export async function runTransaction(address: string, opts: { beforeStart?: () =
     const finished = new Promise<{ success: boolean; error: string }>((resolve) =>
       tx.on('Finished', (success: boolean, error: string) => resolve({ success, error })),
     );
-    await opts.beforeStart?.();
+    await opts.beforeStart?.(tx);
     const started = Boolean(await tx.Start!());
     const closed = whenClosed(peer).then(() => {
       throw new Error('transaction peer closed before Finished');
