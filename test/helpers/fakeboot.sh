@@ -15,7 +15,7 @@ set -eu
 state=$1
 shift
 if [ -z "${ALT_FAKEBOOT_INNER:-}" ]; then
-  ALT_FAKEBOOT_INNER=1 exec unshare -m -p -f --propagation private "$0" "$state" "$@"
+  ALT_FAKEBOOT_INNER=1 exec unshare -m -p -f --kill-child --propagation private "$0" "$state" "$@"
 fi
 unset ALT_FAKEBOOT_INNER
 sysroot=$(cat "$state/sysroot-path")

@@ -27,11 +27,17 @@ export function processRunner(prefix: readonly string[], env: NodeJS.ProcessEnv 
   return (argv, opts = {}) =>
     new Promise<CommandResult>((resolve, reject) => {
       const full = [...prefix, ...argv];
-      const child = spawn(full[0]!, full.slice(1), {
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        ...(opts.signal ? { signal: opts.signal, killSignal: 'SIGTERM' as const } : {}),
-      });
+      // Own process group, so Cancel stops the whole pipeline (`sh -c` and the ostree it runs).
+      const child = spawn(full[0]!, full.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const onAbort = (): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      };
+      if (opts.signal?.aborted) onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       let stdout = '';
       let stderr = '';
       let partial = '';
@@ -60,6 +66,7 @@ export function processRunner(prefix: readonly string[], env: NodeJS.ProcessEnv 
         failed = err;
       });
       child.on('close', (code) => {
+        opts.signal?.removeEventListener('abort', onAbort);
         if (code === 0 && failed === null) resolve({ stdout, stderr });
         else reject(new OstreeCommandError(argv, code, failed instanceof Error ? `${stderr}\n${failed.message}` : stderr, failed ?? undefined));
       });

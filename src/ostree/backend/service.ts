@@ -1,11 +1,10 @@
 // alt-ostreed's D-Bus objects: Sysroot and one OS object per stateroot, generated from the vendored
 // rpm-ostree XML; behaviour mirrors rpmostreed-{sysroot,os}.cxx for the implemented subset.
 import dbus from 'dbus-next';
-import { getConnectionUnixUser, watchNameOwner } from '../../dbus/bus.js';
+import { watchNameOwner } from '../../dbus/bus.js';
 import { DBusMethodError } from '../../dbus/errors.js';
 import type { MessageBus } from '../../dbus/peer.js';
 import { interfaceFromXml, type CallInfo, type MethodImpl, type XmlInterface } from '../../dbus/xml-interface.js';
-import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { BackendConfig } from './config.js';
 import { runWork } from './operations.js';
@@ -23,10 +22,12 @@ import {
   type WorkRequest,
 } from './requests.js';
 import { osObjectPath } from './revision.js';
-import { buildState, deploymentDict, queryDeploymentsFor, type BackendDeployment, type BackendState } from './state.js';
+import { authorize } from './authorize.js';
+import { osProperty, sysrootProperty } from './properties.js';
+import { buildState, type BackendState } from './state.js';
 import type { SysrootSnapshot } from './ostree-cli.js';
 import { Transaction } from './transaction.js';
-import { argsKey, optionsFromArg, toVariantDict } from './variants.js';
+import { argsKey, optionsFromArg } from './variants.js';
 
 /** Well-known bus name. */
 export const BUS_NAME = 'org.projectatomic.rpmostree1';
@@ -40,7 +41,6 @@ export const BUSY_ERROR = `${GIO}.Code26`;
 export const FAILED_ERROR = `${GIO}.Code0`;
 /** G_IO_ERROR_NOT_FOUND as GLib encodes it. */
 export const NOT_FOUND_ERROR = `${GIO}.Code1`;
-const ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied';
 const NOT_SUPPORTED = 'org.freedesktop.DBus.Error.NotSupported';
 
 /** Everything the service needs (built by main.ts). */
@@ -59,8 +59,6 @@ export interface ServiceDeps {
   /** Runs the configured reboot command. */
   readonly reboot: () => Promise<void>;
 }
-
-const EMPTY_TX: [string, string, string] = ['', '', ''];
 
 /** The running service. */
 export class BackendService {
@@ -107,44 +105,16 @@ export class BackendService {
 
   #sysrootProperty(name: string): unknown {
     const tx = this.#tx;
-    switch (name) {
-      case 'Booted':
-        return this.#state.booted ? osObjectPath(this.#state.booted.osname) : '/';
-      case 'Path':
-        return this.#d.sysrootPath;
-      case 'ActiveTransaction':
-        return tx ? [tx.method, tx.sender, tx.osPath] : EMPTY_TX;
-      case 'ActiveTransactionPath':
-        return tx ? tx.tx.address : '';
-      case 'Deployments':
-        return this.#state.deployments.map((d) => toVariantDict(deploymentDict(d)));
-      case 'AutomaticUpdatePolicy':
-        return this.#d.config.automaticUpdatePolicy;
-      default:
-        return undefined;
-    }
+    return sysrootProperty(name, {
+      state: this.#state,
+      sysrootPath: this.#d.sysrootPath,
+      policy: this.#d.config.automaticUpdatePolicy,
+      transaction: tx ? { method: tx.method, sender: tx.sender, osPath: tx.osPath, address: tx.tx.address } : null,
+    });
   }
 
   #osProperty(osname: string, name: string): unknown {
-    const dict = (d: BackendDeployment | null | undefined): unknown => (d ? toVariantDict(deploymentDict(d)) : {});
-    const { pending, rollback } = queryDeploymentsFor(this.#state, osname);
-    const booted = this.#state.booted?.osname === osname ? this.#state.booted : null;
-    switch (name) {
-      case 'Name':
-        return osname;
-      case 'BootedDeployment':
-        return dict(booted);
-      case 'DefaultDeployment':
-        return dict(pending ?? booted);
-      case 'RollbackDeployment':
-        return dict(rollback);
-      case 'CachedUpdate':
-        return {};
-      case 'HasCachedUpdateRpmDiff':
-        return false;
-      default:
-        return undefined;
-    }
+    return osProperty(this.#state, osname, name);
   }
 
   #syncOsObjects(): void {
@@ -189,19 +159,8 @@ export class BackendService {
     };
   }
 
-  async #authorize(member: string, call: CallInfo): Promise<void> {
-    const sender = call.sender;
-    if (sender === undefined) throw new DBusMethodError(ACCESS_DENIED, `${member}: caller unknown`);
-    let uid: number;
-    try {
-      uid = await getConnectionUnixUser(this.#d.bus, sender);
-    } catch (err: unknown) {
-      throw new DBusMethodError(ACCESS_DENIED, `${member}: cannot identify caller ${sender}: ${errorChain(err).join(': ')}`);
-    }
-    if (uid === 0) return;
-    if (this.#d.allowedUids.includes(uid) && this.#d.config.methods.includes(member)) return;
-    this.#d.logger.warn({ member, uid, sender }, 'refused unauthorised caller');
-    throw new DBusMethodError(ACCESS_DENIED, `${member} is not allowed for uid ${uid}`);
+  #authorize(member: string, call: CallInfo): Promise<void> {
+    return authorize({ bus: this.#d.bus, allowedUids: this.#d.allowedUids, methods: this.#d.config.methods, logger: this.#d.logger }, member, call);
   }
 
   async #register(call: CallInfo, options: Options): Promise<void> {

@@ -157,6 +157,36 @@ describe('alt-ostreed over D-Bus on a fake-booted sysroot', () => {
     expect(await client.deployments()).toEqual(before);
   });
 
+  it('cancels a transaction whose caller leaves the bus before Start', async () => {
+    const other = await connectClient(bus.address);
+    await other.callOS('Deploy', `revision=${c[1]!.checksum}`, opts({ 'skip-branch-check': true }));
+    expect(((await client.sysrootProp('ActiveTransaction')) as string[])[0]).toBe('Deploy');
+    other.close();
+    await expect.poll(() => client.sysrootProp('ActiveTransaction'), { timeout: 10_000 }).toEqual(['', '', '']);
+  });
+
+  it('kills the running ostree command on Cancel and reports the cancellation', async () => {
+    server.failWith = null;
+    // A pull that never completes: the HTTP server accepts but does not answer.
+    const hang = server.server.listeners('request');
+    server.server.removeAllListeners('request');
+    server.server.on('request', () => undefined);
+    try {
+      const address = String(await client.callOS('Deploy', `revision=${c[1]!.checksum}`, opts({ 'skip-branch-check': true })));
+      const r = await runTransaction(address, {
+        afterStart: async (tx) => {
+          await new Promise((res) => setTimeout(res, 300));
+          await tx.Cancel!();
+        },
+      });
+      expect(r).toMatchObject({ started: true, success: false, error: 'Operation was cancelled' });
+    } finally {
+      server.server.removeAllListeners('request');
+      for (const l of hang) server.server.on('request', l as (...a: unknown[]) => void);
+    }
+    await expect.poll(() => client.sysrootProp('ActiveTransaction'), { timeout: 10_000 }).toEqual(['', '', '']);
+  });
+
   it('answers NotSupported for methods it does not implement, and rejects bad cleanup types', async () => {
     expect((await dbusError(client.callOS('Upgrade', opts({})))).name).toBe('org.freedesktop.DBus.Error.NotSupported');
     const bad = await dbusError(client.callOS('Cleanup', ['everything']));

@@ -64,7 +64,7 @@ export interface TxResult {
 /** Connects to a transaction address, calls Start, waits for Finished, disconnects. */
 export async function runTransaction(
   address: string,
-  opts: { beforeStart?: (tx: dbus.ClientInterface) => Promise<void> } = {},
+  opts: { beforeStart?: (tx: dbus.ClientInterface) => Promise<void>; afterStart?: (tx: dbus.ClientInterface) => Promise<void> } = {},
 ): Promise<TxResult> {
   const peer = await connectPeer(address);
   try {
@@ -81,6 +81,7 @@ export async function runTransaction(
     const closed = whenClosed(peer).then(() => {
       throw new Error('transaction peer closed before Finished');
     });
+    await opts.afterStart?.(tx);
     const r = await Promise.race([finished, closed]);
     return { started, ...r, messages, title };
   } finally {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isAllowed } from '../../../src/ostree/backend/authorize.js';
 import type { SysrootSnapshot } from '../../../src/ostree/backend/ostree-cli.js';
 import { buildState, deploymentDict, queryDeploymentsFor } from '../../../src/ostree/backend/state.js';
 import type { StatusEntry } from '../../../src/ostree/backend/status-parse.js';
@@ -56,5 +57,16 @@ describe('deploymentDict', () => {
     expect(d['serial']).toEqual({ type: 'i', value: 0 });
     expect(d['base-commit-meta']).toEqual({ type: 'a{sv}', value: { version: { type: 's', value: '1' } } });
     expect(deploymentDict(booted!)).not.toHaveProperty('finalization-locked');
+  });
+});
+
+describe('authorisation rule', () => {
+  it.each([
+    [0, 'Deploy', [], [], true],
+    [990, 'Deploy', [990], ['Deploy'], true],
+    [990, 'Rollback', [990], ['Deploy'], false],
+    [991, 'Deploy', [990], ['Deploy'], false],
+  ])('uid %i calling %s (users %j, methods %j) -> %s', (uid, member, uids, methods, allowed) => {
+    expect(isAllowed(uid, member, uids, methods)).toBe(allowed);
   });
 });
