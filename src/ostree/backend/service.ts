@@ -237,7 +237,17 @@ export class BackendService {
     for (const [os, rec] of perOs) this.#os.get(os)?.emitPropertiesChanged(rec);
   }
 
-  async #startTransaction(osname: string, method: string, args: unknown[], call: CallInfo, title: string, req: WorkRequest): Promise<string> {
+  // Transaction set-up is serialised: concurrent calls must see each other's transaction (join or
+  // busy), and two set-ups must never share the socket path.
+  #setup: Promise<unknown> = Promise.resolve();
+
+  #startTransaction(osname: string, method: string, args: unknown[], call: CallInfo, title: string, req: WorkRequest): Promise<string> {
+    const next = this.#setup.then(() => this.#createTransaction(osname, method, args, call, title, req));
+    this.#setup = next.catch(() => undefined);
+    return next;
+  }
+
+  async #createTransaction(osname: string, method: string, args: unknown[], call: CallInfo, title: string, req: WorkRequest): Promise<string> {
     const key = argsKey(args);
     const osPath = osObjectPath(osname);
     const active = this.#tx;

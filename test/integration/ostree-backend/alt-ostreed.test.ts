@@ -124,7 +124,9 @@ describe('alt-ostreed over D-Bus on a fake-booted sysroot', () => {
 
   it('joins identical requests and refuses others with the busy error while a transaction runs', async () => {
     const args = ['Deploy', `revision=${c[3]!.checksum}`, opts({ 'lock-finalization': true, 'skip-branch-check': true, 'allow-downgrade': true })] as const;
-    const first = String(await client.callOS(...args));
+    // Concurrent identical calls join one transaction.
+    const [first, second] = (await Promise.all([client.callOS(...args), client.callOS(...args)])).map(String);
+    expect(second).toBe(first);
     expect(String(await client.callOS(...args))).toBe(first);
     expect(await client.sysrootProp('ActiveTransactionPath')).toBe(first);
     const active = (await client.sysrootProp('ActiveTransaction')) as string[];
@@ -133,7 +135,7 @@ describe('alt-ostreed over D-Bus on a fake-booted sysroot', () => {
     const busy = await dbusError(client.callOS('Cleanup', ['pending-deploy']));
     expect(busy.name).toBe(BUSY);
     expect(busy.text).toMatch(/^Transaction in progress: deploy\n You can cancel the current transaction with `rpm-ostree cancel`$/);
-    expect(await runTransaction(first)).toMatchObject({ success: true });
+    expect(await runTransaction(first!)).toMatchObject({ success: true });
     // Closed once the only peer disconnected: idle again.
     await expect.poll(() => client.sysrootProp('ActiveTransaction'), { timeout: 5000 }).toEqual(['', '', '']);
     expect((await client.deployments())[0]).toMatchObject({ checksum: c[3]!.checksum, staged: true });
