@@ -30,7 +30,10 @@ export async function runTick(
     case 'no_new_update': {
       const outcome = await checkForUpdate(deps, mem, log, signal);
       if (!outcome.ok) return { type: 'update_check_failed' };
-      if (outcome.target === null) return { type: 'no_update', checkedAtMs: deps.clock.nowMs() };
+      if (outcome.target === null) {
+        log.debug({ event: 'no_update', booted: mem.booted?.version ?? null }, 'no update available');
+        return { type: 'no_update', checkedAtMs: deps.clock.nowMs() };
+      }
       log.info(
         { event: 'update_found', release: outcome.target.version, payload: outcome.target.payload },
         `target release '${outcome.target.version}' selected, proceeding to stage it`,

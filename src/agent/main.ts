@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// alt-updated: the update agent daemon. Parses flags, loads and validates configuration, waits for the
+// update backend, composes the agent (compose.ts) and runs it until SIGTERM. Exit codes: 0 after a
+// clean stop, 1 on invalid configuration or identity (systemd restarts it with Restart=on-failure).
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../common/clock.js';
+import { errorChain } from '../common/errors.js';
+import { createLogger, type LogFormat, type Logger } from '../common/logger.js';
+import { loadSettings } from '../config/load.js';
+import { createOstreeClient } from '../ostree/client/index.js';
+import type { DeploymentSet } from '../ostree/deployment.js';
+import { composeAgent } from './compose.js';
+import type { OstreePort } from './ports.js';
+import { startOperatorSurface } from './operator/surface.js';
+
+const USAGE = 'usage: alt-updated [--root DIR] [--bus-address ADDR] [--log-format journal|json] [--log-level LEVEL]';
+
+/** Waits for the backend's deployments with capped exponential backoff (1 s .. 60 s), until `signal` aborts. */
+async function waitForDeployments(
+  status: () => Promise<DeploymentSet>,
+  log: Logger,
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+  signal: AbortSignal,
+): Promise<DeploymentSet | null> {
+  for (let attempt = 0, delay = 1000; !signal.aborted; attempt++, delay = Math.min(delay * 2, 60_000)) {
+    try {
+      const set = await status();
+      if (set.booted !== null) return set;
+      log.error({ event: 'deployments_query_failed', attempt }, 'no booted deployment found; the host is not updatable yet');
+    } catch (err: unknown) {
+      log.error({ event: 'deployments_query_failed', attempt, err: errorChain(err).join(': ') }, 'failed to query local deployments; retrying');
+    }
+    await sleep(delay, signal).catch(() => undefined);
+  }
+  return null;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: {
+        root: { type: 'string', default: '/' },
+        'bus-address': { type: 'string' },
+        'log-format': { type: 'string', default: 'journal' },
+        'log-level': { type: 'string', default: process.env.ALT_UPDATED_LOG_LEVEL ?? 'info' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err: unknown) {
+    process.stderr.write(`alt-updated: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const format: LogFormat = flags['log-format'] === 'json' ? 'json' : 'journal';
+  const logger = createLogger({ name: 'alt-updated', level: flags['log-level'], format });
+  const root = flags.root;
+  const busAddress = flags['bus-address'] ?? null;
+  const clock = systemClock();
+  const abort = new AbortController();
+  const stop = (sig: string): void => {
+    logger.info({ signal: sig }, `received ${sig}, stopping`);
+    abort.abort();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  let loaded;
+  try {
+    loaded = await loadSettings({ root });
+  } catch (err: unknown) {
+    logger.error({ event: 'config_invalid', err: errorChain(err) }, `failed to assemble configuration settings: ${errorChain(err).join(': ')}`);
+    return 1;
+  }
+  for (const w of loaded.warnings) logger.warn({ event: 'config_warning', ...w }, w.message);
+  logger.info({ fragments: loaded.fragments }, `configuration loaded from ${loaded.fragments.length} fragment(s)`);
+  const { settings } = loaded;
+
+  const ostree = createOstreeClient({ clock, logger, ...(busAddress === null ? {} : { busAddress }) });
+  const deployments = await waitForDeployments(() => ostree.status(), logger, (ms, s) => clock.sleep(ms, s), abort.signal);
+  if (deployments === null) {
+    await ostree.close().catch(() => undefined);
+    return 0;
+  }
+
+  // The agent checks the staged stream itself (wrong stream: clean up and denylist for good), so the
+  // client must not turn that case into an ordinary stage failure first.
+  const ostreePort: OstreePort = {
+    status: () => ostree.status(),
+    registerDriver: () => ostree.registerDriver(),
+    stage: (release, opts, signal) => ostree.stage(release, { ...opts, confirmStream: false }, signal),
+    finalize: (checksum) => ostree.finalize(checksum),
+    cleanupPending: () => ostree.cleanupPending(),
+  };
+  let composed;
+  try {
+    composed = await composeAgent({ root, busAddress, settings, ostree: ostreePort, deployments, logger, clock, random: Math.random, env: process.env });
+  } catch (err: unknown) {
+    logger.error({ event: 'config_invalid', err: errorChain(err) }, `failed to assemble configuration settings: ${errorChain(err).join(': ')}`);
+    await ostree.close().catch(() => undefined);
+    return 1;
+  }
+  const { agent, identity } = composed;
+  logger.info(
+    { nodeUuid: identity.nodeUuid.value, group: identity.group.value, stream: identity.stream.value, basearch: identity.basearch.value },
+    `agent running on ${identity.basearch.value}/${identity.stream.value}, group '${identity.group.value}'`,
+  );
+
+  let surface;
+  try {
+    surface = await startOperatorSurface({
+      port: agent,
+      busAddress,
+      renderMetrics: composed.renderMetrics,
+      metricsListen: settings.agent.metrics.listen,
+      metricsSocketPath: join(root, 'run/alt-updated/public/metrics.promsock'),
+      logger,
+    });
+  } catch (err: unknown) {
+    logger.error({ event: 'metrics_unavailable', err: errorChain(err) }, `failed to start the metrics endpoint: ${errorChain(err).join(': ')}`);
+    await composed.close();
+    await ostree.close().catch(() => undefined);
+    return 1;
+  }
+  const unsubscribe = agent.onChange(() => surface.publish());
+  await agent.run(abort.signal);
+  unsubscribe();
+  await surface.close();
+  await composed.close();
+  await ostree.close().catch(() => undefined);
+  logger.info({}, 'stopped');
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

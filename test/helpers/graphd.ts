@@ -1,0 +1,49 @@
+// Test fixture: the real alt-graphd service in-process, over a real repo, on 127.0.0.1.
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../../src/common/clock.js';
+import { createLogger } from '../../src/common/logger.js';
+import { startGraphd, type RunningGraphd } from '../../src/graph-server/server.js';
+
+/** Starts alt-graphd for `repoPath`; `policies` are written as `updates/<stream>.json`. */
+export async function startTestGraphd(opts: {
+  repoPath: string;
+  policies?: Record<string, unknown>;
+  implicitRollout?: boolean;
+  clock?: Clock;
+  pollIntervalSecs?: number;
+  port?: number;
+}): Promise<RunningGraphd & { updatesDir: string; writePolicy(stream: string, policy: unknown): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'alt-graphd-'));
+  const updatesDir = join(dir, 'updates');
+  await mkdir(updatesDir);
+  const writePolicy = (stream: string, policy: unknown): Promise<void> =>
+    writeFile(join(updatesDir, `${stream}.json`), JSON.stringify(policy, null, 2));
+  for (const [stream, p] of Object.entries(opts.policies ?? {})) await writePolicy(stream, p);
+  const running = await startGraphd(
+    {
+      repo: opts.repoPath,
+      updates: updatesDir,
+      host: '127.0.0.1',
+      port: opts.port ?? 0,
+      refPrefix: 'altcos',
+      pollIntervalSecs: opts.pollIntervalSecs ?? 1,
+      cacheDir: join(dir, 'cache'),
+      implicitRollout: opts.implicitRollout ?? true,
+      nowSecs: null,
+    },
+    { clock: opts.clock ?? systemClock(), logger: createLogger({ name: 'alt-graphd', level: 'warn', destination: process.stderr }) },
+  );
+  return Object.assign(running, { updatesDir, writePolicy });
+}
+
+/** Polls `cond` every 100 ms until it holds or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,181 @@
+// A whole simulated node for end-to-end runs (agent integration tests, the demo, the fleet tests):
+// its own private system bus, a fake-booted real ostree sysroot, the real alt-ostreed, the real agent
+// process, and -- the one thing that cannot run here -- a logind stand-in (fakeLogindForTest).
+// A "reboot" is the backend's reboot hook (fakeboot-reboot.sh: finalize-staged, fresh /run, boot the
+// new default); `powerCycleIfRebooted` then restarts the node's services as a real boot would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fakeLogindForTest, type FakeLogind } from '../integration/operator/fake-logind.js';
+import { startBackend, type RunningBackend } from './alt-ostreed.js';
+import { startPrivateBus, type PrivateBus } from './dbus-daemon.js';
+import { ostree } from './ostree-repo.js';
+import { createSysroot, type TestSysroot } from './sysroot.js';
+
+/** The agent entry point in dist/ (works from test/helpers under vitest and from dist/test/helpers). */
+export const ALT_UPDATED = [
+  fileURLToPath(new URL('../../dist/src/agent/main.js', import.meta.url)),
+  fileURLToPath(new URL('../../src/agent/main.js', import.meta.url)),
+].find((p) => p.includes('/dist/') && existsSync(p))!;
+
+/** One parsed agent log record (`--log-format json`). */
+export interface AgentRecord {
+  readonly level: number;
+  readonly msg: string;
+  readonly event?: string;
+  readonly [key: string]: unknown;
+}
+
+/** Options of {@link createTestbedNode}. */
+export interface TestbedNodeOptions {
+  /** Short name used in logs (`node1`). */
+  readonly name: string;
+  /** Archive repo URL on 127.0.0.1. */
+  readonly repoUrl: string;
+  /** Ref to boot from, e.g. `altcos/x86_64/sisyphus`. */
+  readonly ref: string;
+  /** Commit to boot first (default: the ref's head). */
+  readonly commit?: string;
+  /** Extra TOML for the agent's `config.d/50-testbed.toml` (base URL, strategy, timing). */
+  readonly configToml: string;
+  /** Called with every agent record as it arrives. */
+  readonly onRecord?: (node: string, rec: AgentRecord) => void;
+}
+
+/** A running simulated node. */
+export interface TestbedNode {
+  readonly name: string;
+  readonly sysroot: TestSysroot;
+  readonly bus: PrivateBus;
+  /** The agent's `--root`. */
+  readonly root: string;
+  /** The node's machine id (the FleetLock id is derived from it). */
+  readonly machineId: string;
+  /** Every agent record so far, across restarts. */
+  readonly records: AgentRecord[];
+  /** Starts (or restarts) alt-ostreed and the agent. */
+  start(): Promise<void>;
+  /** The agent process, or null. */
+  agent(): ChildProcess | null;
+  /** Stops the agent with SIGTERM (or SIGKILL) and waits. */
+  stopAgent(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the agent again (backend untouched). */
+  startAgent(): Promise<void>;
+  /** Kills alt-ostreed with SIGKILL and starts it again. */
+  restartBackend(): Promise<void>;
+  /** When the backend's reboot hook ran since the last call: stop services, start them again; true then. */
+  powerCycleIfRebooted(): Promise<boolean>;
+  /** Version of the booted deployment. */
+  bootedVersion(): Promise<string>;
+  /** Simulated reboots so far. */
+  reboots(): Promise<number>;
+  /** Stops everything and removes the node's files. */
+  destroy(): Promise<void>;
+}
+
+/** Builds and boots a node; call `start()` to run its services. */
+export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedNode> {
+  const bus = await startPrivateBus();
+  const logind: FakeLogind = await fakeLogindForTest(bus.address, []);
+  const sysroot = await createSysroot({ repoUrl: o.repoUrl, ref: o.ref, ...(o.commit ? { commit: o.commit } : {}) });
+  const root = join(sysroot.stateDir, 'agent-root');
+  const machineId = randomBytes(16).toString('hex');
+  await mkdir(join(root, 'etc/alt-updated/config.d'), { recursive: true });
+  await mkdir(join(root, 'run/alt-updated/public'), { recursive: true });
+  await mkdir(join(root, 'run/motd.d'), { recursive: true });
+  await mkdir(join(root, 'proc'), { recursive: true });
+  await writeFile(join(root, 'etc/machine-id'), `${machineId}\n`);
+  await writeFile(join(root, 'proc/cmdline'), 'BOOT_IMAGE=/vmlinuz root=UUID=0 rw\n');
+  await writeFile(join(root, 'etc/os-release'), 'NAME="ALT Container OS"\nID=altcos\nID_LIKE=altlinux\nALT_BRANCH_ID=sisyphus\n');
+  await writeFile(join(root, 'etc/alt-updated/config.d/50-testbed.toml'), o.configToml);
+
+  const records: AgentRecord[] = [];
+  let backend: RunningBackend | null = null;
+  let agent: ChildProcess | null = null;
+  let agentExit: Promise<void> = Promise.resolve();
+  let seenReboots = 0;
+
+  const startAgent = async (): Promise<void> => {
+    const child = spawn(process.execPath, [ALT_UPDATED, '--root', root, '--bus-address', bus.address, '--log-format', 'json', '--log-level', 'debug'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NOTIFY_SOCKET: '' },
+    });
+    agent = child;
+    agentExit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let buf = '';
+    const onData = (chunk: string): void => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.trim()) continue;
+        let rec: AgentRecord;
+        try {
+          rec = JSON.parse(line) as AgentRecord;
+        } catch {
+          rec = { level: 50, msg: line };
+        }
+        records.push(rec);
+        o.onRecord?.(o.name, rec);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    await Promise.resolve();
+  };
+  const stopAgent = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    const a = agent;
+    if (a !== null && a.exitCode === null && a.signalCode === null) a.kill(signal);
+    await agentExit;
+    agent = null;
+  };
+  const stopBackend = async (): Promise<void> => {
+    await backend?.stop();
+    backend = null;
+  };
+  const node: TestbedNode = {
+    name: o.name,
+    sysroot,
+    bus,
+    root,
+    machineId,
+    records,
+    async start() {
+      await stopAgent();
+      await stopBackend();
+      backend = await startBackend({ busAddress: bus.address, sysroot });
+      await startAgent();
+    },
+    agent: () => agent,
+    stopAgent,
+    startAgent,
+    async restartBackend() {
+      await backend?.kill();
+      backend = await startBackend({ busAddress: bus.address, sysroot });
+    },
+    async powerCycleIfRebooted() {
+      const n = await sysroot.rebootCount();
+      if (n === seenReboots) return false;
+      seenReboots = n;
+      await node.start();
+      return true;
+    },
+    async bootedVersion() {
+      const checksum = await sysroot.bootedChecksum();
+      return ostree([`--repo=${join(sysroot.path, 'ostree/repo')}`, 'show', '--print-metadata-key=version', checksum]).then((v) => v.replace(/^'|'$/g, ''));
+    },
+    reboots: () => sysroot.rebootCount(),
+    async destroy() {
+      await stopAgent('SIGKILL');
+      await backend?.kill();
+      logind.stop();
+      await bus.stop();
+      await sysroot.destroy();
+    },
+  };
+  return node;
+}
