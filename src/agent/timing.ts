@@ -15,6 +15,8 @@ export const INIT_BACKOFF_CAP_SECS = 256;
 export interface TimingInputs {
   /** `agent.timing.steady_interval_secs`. */
   readonly steadyIntervalSecs: number;
+  /** `agent.timing.staged_interval_secs`: retry interval while staged and held back. @default 300 */
+  readonly stagedIntervalSecs?: number;
   /** Uniform random number in [0, 1). */
   readonly random: () => number;
   /** Now, in ms since the epoch. */
@@ -64,7 +66,7 @@ function baseDelaySecs(cur: AgentState, inputs: TimingInputs): number {
       return withJitterSecs(inputs.steadyIntervalSecs, inputs.random);
     case 'update_staged':
       if (cur.waiting === 'active_sessions' || cur.waiting === 'block_inhibitor') return POSTPONEMENT_SECS;
-      return withJitterSecs(DEFAULT_REFRESH_SECS, inputs.random);
+      return withJitterSecs(inputs.stagedIntervalSecs ?? DEFAULT_REFRESH_SECS, inputs.random);
     case 'end':
       return withJitterSecs(END_STATE_SECS, inputs.random);
     case 'initialized':

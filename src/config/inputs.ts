@@ -9,6 +9,7 @@ import { lineOf } from './toml-lines.js';
 /** Every scalar key we understand, as dotted TOML paths. Zincati's keys plus the ALT extras. */
 export const SCALAR_KEYS = [
   'agent.timing.steady_interval_secs',
+  'agent.timing.staged_interval_secs',
   'agent.metrics.listen',
   'cincinnati.base_url',
   'identity.group',

@@ -19,7 +19,7 @@ export interface WindowJson {
 /** Settings in TOML naming, as printed by `config show --json`. */
 export interface SettingsJson {
   /** `[agent]`. */
-  agent: { timing: { steady_interval_secs: number }; metrics: { listen: string | null } };
+  agent: { timing: { steady_interval_secs: number; staged_interval_secs: number }; metrics: { listen: string | null } };
   /** `[cincinnati]`. */
   cincinnati: { base_url: string | null };
   /** `[identity]`. */
@@ -42,7 +42,7 @@ export interface SettingsJson {
 export function settingsToJson(settings: Settings, fragments: readonly string[]): SettingsJson {
   const { agent, cincinnati, identity, updates } = settings;
   return {
-    agent: { timing: { steady_interval_secs: agent.timing.steadyIntervalSecs }, metrics: { listen: agent.metrics.listen } },
+    agent: { timing: { steady_interval_secs: agent.timing.steadyIntervalSecs, staged_interval_secs: agent.timing.stagedIntervalSecs }, metrics: { listen: agent.metrics.listen } },
     cincinnati: { base_url: cincinnati.baseUrl },
     identity: {
       group: identity.group,

@@ -27,6 +27,11 @@ export interface Settings {
     readonly timing: {
       /** Pause between update checks in steady state, in seconds. @default 300 */
       readonly steadyIntervalSecs: number;
+      /**
+       * Pause between reboot attempts while an update is staged and the strategy (or a failed
+       * finalization) holds it back, in seconds; Zincati's fixed 300 s. @default 300
+       */
+      readonly stagedIntervalSecs: number;
     };
     readonly metrics: {
       /** Optional loopback TCP listener for Prometheus, `HOST:PORT`; null = socket only. @default null */

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
+// The shell helpers live beside the TypeScript source; from dist/test/helpers (demo, benches) use those.
+const here = dirname(fileURLToPath(import.meta.url)).replace(/\/dist\/test\/helpers$/, '/test/helpers');
 // tsc does not copy shell scripts: from dist/test/helpers, use the ones in the source tree.
 const scripts = existsSync(join(here, 'fakeboot.sh')) ? here : join(here, '../../../test/helpers');
 

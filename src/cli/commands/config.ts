@@ -26,6 +26,7 @@ export function renderSettingsText(json: SettingsJson): string {
   const { agent, cincinnati, identity, updates } = json;
   const lines = [
     `agent.timing.steady_interval_secs = ${show(agent.timing.steady_interval_secs)}`,
+    `agent.timing.staged_interval_secs = ${show(agent.timing.staged_interval_secs)}`,
     `agent.metrics.listen = ${show(agent.metrics.listen)}`,
     `cincinnati.base_url = ${show(cincinnati.base_url)}`,
     `identity.group = ${show(identity.group)}`,

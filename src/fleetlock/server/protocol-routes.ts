@@ -81,7 +81,8 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
     return fail('unauthorized', `group '${group}' requires a valid bearer token`, { 'www-authenticate': 'Bearer realm="alt-fleetlockd"' });
   }
   const nowMs = deps.clock.nowMs();
-  const log = deps.logger.child({ api, group, id });
+  // Plain fields rather than a child logger: this is the hot path, one record per state change.
+  const at = { api, group, id };
   try {
     if (api === 'pre-reboot') {
       if (!insideWindows(cfg.windows, nowMs)) {
@@ -90,19 +91,19 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
       const r = await deps.store.mutate(group, (s) => recursiveLock(s, id, policyOf(cfg), nowMs));
       reportExpired(deps, group, r.expired, nowMs);
       if (r.outcome === 'full') {
-        log.info({ holders: r.holders, slots: r.slots }, 'lock refused: all slots held');
+        deps.logger.debug({ ...at, holders: r.holders, slots: r.slots }, 'lock refused: all slots held');
         return fail('failed_lock_semaphore_full', `all ${r.slots} slot(s) of group '${group}' are held (${r.holders} holder(s))`);
       }
-      if (r.outcome === 'acquired') log.info({ event: 'lock_acquired' }, `'${id}' took a slot in group '${group}'`);
-      else log.debug({ event: 'lock_renewed' }, 'holder renewed its slot');
+      if (r.outcome === 'acquired') deps.logger.info({ ...at, event: 'lock_acquired' }, `'${id}' took a slot in group '${group}'`);
+      else deps.logger.debug({ ...at, event: 'lock_renewed' }, 'holder renewed its slot');
       return sendJson(res, 200, { result: r.outcome });
     }
     const r = await deps.store.mutate(group, (s) => unlockIfHeld(s, id, policyOf(cfg), nowMs));
     reportExpired(deps, group, r.expired, nowMs);
-    if (r.outcome === 'released') log.info({ event: 'lock_released' }, `'${id}' released its slot in group '${group}'`);
+    if (r.outcome === 'released') deps.logger.info({ ...at, event: 'lock_released' }, `'${id}' released its slot in group '${group}'`);
     return sendJson(res, 200, { result: r.outcome });
   } catch (err: unknown) {
-    log.error({ err: errorChain(err) }, 'lock store failed');
+    deps.logger.error({ ...at, err: errorChain(err) }, 'lock store failed');
     return fail('store_unavailable', 'the lock store is unavailable; retry later');
   }
 }

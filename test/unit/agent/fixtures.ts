@@ -20,11 +20,12 @@ export function testSettings(over: {
   maxStageAttempts?: number;
   abandonSecs?: number;
   steadyIntervalSecs?: number;
+  stagedIntervalSecs?: number;
   windows?: Settings['updates']['periodic']['windows'];
   timeZone?: string;
 } = {}): Settings {
   return {
-    agent: { timing: { steadyIntervalSecs: over.steadyIntervalSecs ?? 300 }, metrics: { listen: null } },
+    agent: { timing: { steadyIntervalSecs: over.steadyIntervalSecs ?? 300, stagedIntervalSecs: over.stagedIntervalSecs ?? 300 }, metrics: { listen: null } },
     cincinnati: { baseUrl: 'http://127.0.0.1:1/' },
     identity: { group: 'default', nodeUuid: null, rolloutWariness: null, stream: null },
     updates: {

@@ -89,6 +89,11 @@ describe('src/agent/timing', () => {
     expect(nextDelayMs(S.usDenied, S.usDenied, inputs(fixed(0), { steady: 35 }))).toBe(300_000);
   });
 
+  it('retries a held-back staged update at agent.timing.staged_interval_secs when configured', () => {
+    expect(nextDelayMs(S.usDenied, S.usDenied, { ...inputs(fixed(0)), stagedIntervalSecs: 20 })).toBe(20_000);
+    expect(nextDelayMs(S.usDenied, S.usPostponed, { ...inputs(fixed(0)), stagedIntervalSecs: 20 })).toBe(60_000);
+  });
+
   it.each([
     [1, 1],
     [2, 2],

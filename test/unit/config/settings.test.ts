@@ -13,6 +13,8 @@ const okWindow = 'days = ["Sat"]\nstart_time = "01:00"\nlength_minutes = 60';
 // Each row: a fragment and either the value it must produce or the key named by the error.
 const rows: { rule: string; toml: string; pick?: (s: Settings) => unknown; value?: unknown; errorKey?: string }[] = [
   { rule: 'steady_interval_secs accepts a positive integer', toml: '[agent.timing]\nsteady_interval_secs = 35', pick: (s) => s.agent.timing.steadyIntervalSecs, value: 35 },
+  { rule: 'staged_interval_secs accepts a positive integer', toml: '[agent.timing]\nstaged_interval_secs = 20', pick: (s) => s.agent.timing.stagedIntervalSecs, value: 20 },
+  { rule: 'staged_interval_secs rejects 0', toml: '[agent.timing]\nstaged_interval_secs = 0', errorKey: 'agent.timing.staged_interval_secs' },
   { rule: 'steady_interval_secs rejects 0', toml: '[agent.timing]\nsteady_interval_secs = 0', errorKey: 'agent.timing.steady_interval_secs' },
   { rule: 'steady_interval_secs rejects a negative', toml: '[agent.timing]\nsteady_interval_secs = -5', errorKey: 'agent.timing.steady_interval_secs' },
   { rule: 'steady_interval_secs rejects a fraction', toml: '[agent.timing]\nsteady_interval_secs = 1.5', errorKey: 'agent.timing.steady_interval_secs' },
