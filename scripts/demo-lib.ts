@@ -1,0 +1,91 @@
+// Pure helpers of the demo (scripts/demo.mjs): the release policy it serves and the summary it prints.
+
+/** The ref every demo node boots from. */
+export const FLEET_DEMO_REF = 'altcos/x86_64/sisyphus';
+
+/** Policy for alt-graphd: every release after the first is rolled out; the middle one is a barrier. */
+export function releasePolicy(versions: readonly string[]): unknown {
+  return {
+    stream: 'sisyphus',
+    releases: versions.slice(1).map((v, i) =>
+      i === 0 && versions.length > 2
+        ? { version: v, metadata: { barrier: { reason: 'demo: every host passes through this release' } } }
+        : { version: v, metadata: { rollout: { start_percentage: 1.0 } } },
+    ),
+  };
+}
+
+/** One timeline entry: ms since the demo start, node, agent event. */
+export interface TimelineEntry {
+  readonly t: number;
+  readonly node: string;
+  readonly event: string;
+  readonly release: string | null;
+}
+
+/**
+ * Reboot windows per node: from `update_finalizing` (the strategy allowed the reboot, i.e. the lock
+ * was taken) to the next `steady_reported` after that reboot (the slot was given back).
+ */
+export function rebootIntervals(timeline: readonly TimelineEntry[]): { node: string; from: number; to: number | null }[] {
+  const open = new Map<string, number>();
+  const out: { node: string; from: number; to: number | null }[] = [];
+  for (const e of [...timeline].sort((a, b) => a.t - b.t)) {
+    if (e.event === 'update_finalizing' && !open.has(e.node)) open.set(e.node, e.t);
+    if (e.event === 'steady_reported' && open.has(e.node)) {
+      out.push({ node: e.node, from: open.get(e.node)!, to: e.t });
+      open.delete(e.node);
+    }
+  }
+  for (const [node, from] of open) out.push({ node, from, to: null });
+  return out;
+}
+
+/** The largest number of intervals open at one instant (an open end counts as open forever). */
+export function maxConcurrent(intervals: readonly { from: number; to: number | null }[]): number {
+  const points: [number, number][] = [];
+  for (const i of intervals) {
+    points.push([i.from, 1]);
+    if (i.to !== null) points.push([i.to, -1]);
+  }
+  // At equal times, count ends before starts: a slot released and taken in the same ms is not overlap.
+  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of points) {
+    cur += d;
+    max = Math.max(max, cur);
+  }
+  return max;
+}
+
+/** Builds the printed summary and the `--json` object. */
+export function summarise(o: {
+  nodes: readonly string[];
+  timeline: readonly TimelineEntry[];
+  newest: string;
+  finals: readonly string[];
+  reboots: readonly number[];
+  durationMs: number;
+}): { json: { nodes: number; arrived: number; max_concurrent_reboots: number; final_versions: string[]; duration_s: number }; lines: string[] } {
+  const intervals = rebootIntervals(o.timeline);
+  const json = {
+    nodes: o.nodes.length,
+    arrived: o.finals.filter((v) => v === o.newest).length,
+    max_concurrent_reboots: maxConcurrent(intervals),
+    final_versions: [...o.finals],
+    duration_s: Math.round(o.durationMs / 100) / 10,
+  };
+  const lines = ['== summary ==', 'node      booted            reboots  reboot windows (s, lock taken -> steady again)'];
+  o.nodes.forEach((n, i) => {
+    const w = intervals
+      .filter((x) => x.node === n)
+      .map((x) => `${(x.from / 1000).toFixed(1)}-${x.to === null ? '?' : (x.to / 1000).toFixed(1)}`)
+      .join(', ');
+    lines.push(`${n.padEnd(9)} ${String(o.finals[i]).padEnd(17)} ${String(o.reboots[i]).padEnd(8)} ${w}`);
+  });
+  lines.push(
+    `arrived at ${o.newest}: ${json.arrived}/${json.nodes}; max concurrent reboots: ${json.max_concurrent_reboots}; ${json.duration_s} s`,
+  );
+  return { json, lines };
+}

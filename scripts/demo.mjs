@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// `npm run demo`: a local end-to-end update demo on real parts. Every node gets a private system bus,
+// a fake-booted real ostree sysroot, the real alt-ostreed and the real alt-updated; one alt-graphd
+// serves a real ostree repo with two new releases (the first a barrier); with --strategy fleet_lock
+// one alt-fleetlockd coordinates the reboots. Only logind is a stand-in (fakeLogindForTest): it cannot
+// run here. A "reboot" is the backend's reboot hook (finalize-staged, fresh /run, boot the new default);
+// the demo then restarts that node's services, as a boot would.
+//
+//   npm run demo -- [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--json] [--timeout SECS]
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const dist = new URL('../dist/', import.meta.url);
+const { createRepo, serveDir } = await import(new URL('test/helpers/ostree-repo.js', dist).href);
+const { startTestGraphd } = await import(new URL('test/helpers/graphd.js', dist).href);
+const { createTestbedNode } = await import(new URL('test/helpers/testbed-node.js', dist).href);
+const { FLEET_DEMO_REF, summarise, releasePolicy } = await import(new URL('scripts/demo-lib.js', dist).href);
+
+const { values: opt } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '1' },
+    strategy: { type: 'string', default: 'immediate' },
+    slots: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+    timeout: { type: 'string', default: '240' },
+  },
+});
+const nodesN = Number(opt.nodes);
+const slots = Number(opt.slots);
+const strategy = opt.strategy;
+if (!Number.isInteger(nodesN) || nodesN < 1 || nodesN > 20) throw new Error('--nodes: expected 1..20');
+if (!Number.isInteger(slots) || slots < 1) throw new Error('--slots: expected an integer >= 1');
+if (!['immediate', 'fleet_lock', 'periodic'].includes(strategy)) throw new Error('--strategy: immediate, fleet_lock or periodic');
+if (process.getuid?.() !== 0) {
+  process.stderr.write('demo: needs root (unshare/chroot for the fake-booted sysroots)\n');
+  process.exit(1);
+}
+
+const t0 = Date.now();
+const say = (line) => {
+  if (!opt.json) process.stdout.write(`${line}\n`);
+};
+const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
+const timeline = [];
+
+// Releases: booted 1.0 (old), then a barrier and the newest.
+const repo = await createRepo();
+const versions = ['20261101.0.0', '20261115.0.0', '20261122.0.0'];
+await repo.commit({ ref: FLEET_DEMO_REF, version: versions[0], timestamp: '2026-11-01 00:00:00' });
+const http = await serveDir(repo.path);
+const graphd = await startTestGraphd({ repoPath: repo.path, policies: { sisyphus: releasePolicy(versions) } });
+say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url}`);
+
+let fleetlockd = null;
+let fleetUrl = null;
+if (strategy === 'fleet_lock') {
+  const stateDir = await mkdtemp(join(tmpdir(), 'alt-fleetlockd-'));
+  fleetlockd = spawn(process.execPath, [new URL('src/fleetlock/server/main.js', dist).pathname, '--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', stateDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  fleetUrl = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`alt-fleetlockd did not start:\n${out}`)), 15_000);
+    fleetlockd.stdout.setEncoding('utf8').on('data', (c) => {
+      out += c;
+      const m = /url=(http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+      }
+    });
+    fleetlockd.once('exit', (code) => reject(new Error(`alt-fleetlockd exited ${code}:\n${out}`)));
+  });
+  say(`${stamp()} alt-fleetlockd at ${fleetUrl} (group default, ${slots} slot(s))`);
+}
+
+const toml = [
+  '[cincinnati]',
+  `base_url = "${graphd.url}"`,
+  '[agent.timing]',
+  'steady_interval_secs = 2',
+  'staged_interval_secs = 2',
+  '[updates]',
+  `strategy = "${strategy}"`,
+  ...(fleetUrl ? ['[updates.fleet_lock]', `base_url = "${fleetUrl}"`] : []),
+  ...(strategy === 'periodic'
+    ? ['[[updates.periodic.window]]', 'days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]', 'start_time = "00:00"', 'length_minutes = 1440']
+    : []),
+  '',
+].join('\n');
+
+const onRecord = (name, rec) => {
+  if (rec.event) timeline.push({ t: Date.now() - t0, node: name, event: rec.event, release: rec.release ?? null });
+  if ((rec.level ?? 30) >= 30 && rec.component !== 'ostree.client') say(`${stamp()} [${name}] ${rec.msg}`);
+};
+const nodes = [];
+for (let i = 1; i <= nodesN; i++) {
+  nodes.push(await createTestbedNode({ name: `node${i}`, repoUrl: http.url, ref: FLEET_DEMO_REF, configToml: toml, onRecord }));
+}
+say(`${stamp()} ${nodesN} node(s) booted ${versions[0]}; committing ${versions[1]} (barrier) and ${versions[2]}`);
+await repo.commit({ ref: FLEET_DEMO_REF, version: versions[1] });
+await repo.commit({ ref: FLEET_DEMO_REF, version: versions[2] });
+await graphd.service.refresh();
+await Promise.all(nodes.map((n) => n.start()));
+
+const newest = versions[versions.length - 1];
+const deadline = Date.now() + Number(opt.timeout) * 1000;
+const done = async (n) => (await n.bootedVersion()) === newest && n.records.slice(n.lastBoot ?? 0).some((r) => r.event === 'no_update');
+let ok = false;
+while (Date.now() < deadline) {
+  for (const n of nodes) {
+    if (await n.powerCycleIfRebooted()) {
+      n.lastBoot = n.records.length;
+      timeline.push({ t: Date.now() - t0, node: n.name, event: 'rebooted', release: await n.bootedVersion() });
+      say(`${stamp()} [${n.name}] --- rebooted into ${await n.bootedVersion()} ---`);
+    }
+  }
+  if ((await Promise.all(nodes.map(done))).every(Boolean)) {
+    ok = true;
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 250));
+}
+
+const finals = await Promise.all(nodes.map((n) => n.bootedVersion()));
+const reboots = await Promise.all(nodes.map((n) => n.reboots()));
+const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0 });
+for (const n of nodes) await n.destroy();
+fleetlockd?.kill('SIGTERM');
+await graphd.close();
+await http.close();
+
+if (opt.json) {
+  process.stdout.write(`${JSON.stringify(summary.json)}\n`);
+} else {
+  say('');
+  for (const line of summary.lines) say(line);
+}
+const failed = !ok || summary.json.arrived !== nodesN || (strategy === 'fleet_lock' && summary.json.max_concurrent_reboots > slots);
+process.exit(failed ? 1 : 0);
