@@ -43,6 +43,8 @@ export interface TestbedNodeOptions {
   readonly configToml: string;
   /** Called with every agent record as it arrives. */
   readonly onRecord?: (node: string, rec: AgentRecord) => void;
+  /** Extra environment for the agent process (e.g. NOTIFY_SOCKET for a listener). */
+  readonly agentEnv?: Readonly<Record<string, string>>;
 }
 
 /** A running simulated node. */
@@ -101,7 +103,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
   const startAgent = async (): Promise<void> => {
     const child = spawn(process.execPath, [ALT_UPDATED, '--root', root, '--bus-address', bus.address, '--log-format', 'json', '--log-level', 'debug'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NOTIFY_SOCKET: '' },
+      env: { ...process.env, NOTIFY_SOCKET: '', ...o.agentEnv },
     });
     agent = child;
     agentExit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
