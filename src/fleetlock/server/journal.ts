@@ -146,8 +146,10 @@ export async function openJournal(dir: string, opts: JournalOptions = {}): Promi
   let compactRequested = false;
 
   const compactNow = async (): Promise<void> => {
+    // Sorted by sequence: replay requires strictly increasing sequence numbers.
     const lines = [...records.entries()]
       .filter(([, r]) => r.state.holders.length > 0)
+      .sort(([, a], [, b]) => a.seq - b.seq)
       .map(([g, r]) => journalLine(r.seq, g, r.state))
       .join('');
     const out = await open(tmp, 'w', 0o600);
