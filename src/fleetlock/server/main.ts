@@ -59,16 +59,19 @@ async function run(argv: string[]): Promise<number> {
     { event: 'listening', url: server.url, store: store.engine, groups: [...config.groups.keys()] },
     'alt-fleetlockd listening',
   );
-  if (args.source.kind === 'file') {
-    const path = args.source.path;
-    process.on('SIGHUP', () => {
-      try {
-        service.reload(loadConfigFile(path));
-      } catch (err: unknown) {
-        logger.error({ err: errorChain(err) }, 'configuration reload failed; keeping the old configuration');
-      }
-    });
-  }
+  const source = args.source;
+  process.on('SIGHUP', () => {
+    // Without a file there is nothing to re-read, but SIGHUP must not kill the server either.
+    if (source.kind !== 'file') {
+      logger.warn({}, 'SIGHUP ignored: started without --config, nothing to reload');
+      return;
+    }
+    try {
+      service.reload(loadConfigFile(source.path));
+    } catch (err: unknown) {
+      logger.error({ err: errorChain(err) }, 'configuration reload failed; keeping the old configuration');
+    }
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
