@@ -58,6 +58,8 @@ export interface TestbedNode {
   readonly machineId: string;
   /** Every agent record so far, across restarts. */
   readonly records: AgentRecord[];
+  /** The logind stand-in: tests add sessions or block inhibitors by mutating it. */
+  readonly logind: FakeLogind;
   /** Starts (or restarts) alt-ostreed and the agent. */
   start(): Promise<void>;
   /** The agent process, or null. */
@@ -146,6 +148,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
     root,
     machineId,
     records,
+    logind,
     async start() {
       await stopAgent();
       await stopBackend();

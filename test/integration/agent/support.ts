@@ -1,0 +1,131 @@
+// Shared fixtures of the agent integration suites: the real alt-fleetlockd process (quick-start
+// flags, admin API on), the operator CLI from dist/, and a read of the backend's deployments over
+// the node's private bus with the real rpm-ostree client.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../../src/common/clock.js';
+import { memoryLogger } from '../../../src/common/logger.js';
+import { createFleetLockAdminClient, type FleetLockAdminClient } from '../../../src/fleetlock/admin-client.js';
+import { createFleetLockClient, type FleetLockClient } from '../../../src/fleetlock/client.js';
+import { createOstreeClient } from '../../../src/ostree/client/index.js';
+import type { DeploymentSet } from '../../../src/ostree/deployment.js';
+import type { AgentRecord, TestbedNode } from '../../helpers/testbed-node.js';
+
+const DIST = fileURLToPath(new URL('../../../dist/', import.meta.url));
+const FLEETLOCKD = join(DIST, 'src/fleetlock/server/main.js');
+const UPDATECTL = join(DIST, 'src/cli/main.js');
+
+/** The booted ref of every test node. */
+export const REF = 'altcos/x86_64/sisyphus';
+
+/** A running alt-fleetlockd with one group `default`. */
+export interface TestFleetlockd {
+  /** Base URL with a trailing slash. */
+  readonly url: string;
+  /** Admin API client (token configured). */
+  readonly admin: FleetLockAdminClient;
+  /** Protocol client, for playing "another node". */
+  readonly client: FleetLockClient;
+  /** Ids holding a slot of `default` now. */
+  holders(): Promise<string[]>;
+  /** SIGTERM, wait, remove the state. */
+  stop(): Promise<void>;
+}
+
+/** Spawns the real alt-fleetlockd with `default=slots` on 127.0.0.1:0 (as scripts/demo.mjs does). */
+export async function startFleetlockd(slots: number): Promise<TestFleetlockd> {
+  const dir = await mkdtemp(join(tmpdir(), 'alt-fleetlockd-agent-'));
+  const tokenFile = join(dir, 'admin-token');
+  await writeFile(tokenFile, 'admin-secret\n', { mode: 0o600 });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [FLEETLOCKD, '--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', join(dir, 'state'), '--admin-token-file', tokenFile],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`alt-fleetlockd did not start:\n${out}`)), 15_000);
+    const onData = (c: string): void => {
+      out += c;
+      const m = /url=(http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+      }
+    };
+    child.stdout?.setEncoding('utf8').on('data', onData);
+    child.stderr?.setEncoding('utf8').on('data', onData);
+    child.once('exit', (code) => reject(new Error(`alt-fleetlockd exited ${String(code)}:\n${out}`)));
+  });
+  const admin = createFleetLockAdminClient({ baseUrl: url, token: 'admin-secret' });
+  const client = createFleetLockClient({ baseUrl: url });
+  return {
+    url,
+    admin,
+    client,
+    holders: async () => (await admin.group('default')).holders.map((h) => h.id),
+    async stop() {
+      await admin.close();
+      await client.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `alt-updatectl ARGS` from dist/; resolves to exit code and output (never rejects on exit != 0). */
+export function updatectl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [UPDATECTL, ...args], { env: { ...process.env } }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The agent's operator status (`alt-updatectl status --json` over the node's bus). */
+export async function agentStatus(node: TestbedNode): Promise<Record<string, unknown> | null> {
+  const r = await updatectl(['status', '--json', '--bus-address', node.bus.address]);
+  if (r.code !== 0) return null;
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** The backend's deployments, read with the real rpm-ostree client over the node's bus. */
+export async function deployments(node: TestbedNode): Promise<DeploymentSet> {
+  const client = createOstreeClient({ clock: systemClock(), logger: memoryLogger(), busAddress: node.bus.address, clientId: 'agent-test' });
+  try {
+    return await client.status();
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** Records of `node` from index `from` on, optionally only those with event `event`. */
+export function since(node: TestbedNode, from: number, event?: string): AgentRecord[] {
+  return node.records.slice(from).filter((r) => event === undefined || r.event === event);
+}
+
+/** Prints every agent record with `DBG=1` (debugging aid; silent otherwise). */
+export const debugRecords: { onRecord?: (n: string, r: AgentRecord) => void } = process.env.DBG
+  ? { onRecord: (n, r) => console.log(new Date().toISOString().slice(11, 23), n, r.event ?? '-', r.msg) }
+  : {};
+
+/** Agent TOML: graph URL, 1 s intervals, the strategy and any extra lines. */
+export function agentToml(graphUrl: string, strategy: string, extra: readonly string[] = []): string {
+  return [
+    '[cincinnati]',
+    `base_url = "${graphUrl}"`,
+    '[agent.timing]',
+    'steady_interval_secs = 1',
+    'staged_interval_secs = 1',
+    '[updates]',
+    `strategy = "${strategy}"`,
+    ...extra,
+    '',
+  ].join('\n');
+}
