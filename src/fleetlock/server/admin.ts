@@ -38,7 +38,12 @@ export async function handleAdmin(deps: ProtocolDeps, path: string, req: Incomin
   const config = deps.config();
   const rest = path.slice(ADMIN_PREFIX.length);
   const m = /^(?:\/([^/]+))?(\/release)?\/?$/.exec(rest);
-  const group = m?.[1] === undefined ? null : decodeURIComponent(m[1]);
+  let group: string | null = null;
+  try {
+    group = m?.[1] === undefined ? null : decodeURIComponent(m[1]);
+  } catch {
+    group = '%'; // malformed escape: fails the group pattern below -> not_found
+  }
   if (!m || (group !== null && !GROUP_PATTERN.test(group)) || (m[2] !== undefined && group === null)) {
     req.resume();
     return sendError(res, 'not_found', `no admin route ${path}`);

@@ -98,6 +98,9 @@ describe.each(engines)('alt-fleetlockd protocol with the $name store', ({ spec }
     const noId = JSON.stringify({ client_params: { id: '', group: 'default' } });
     expect(await post(srv.url, 'v1/pre-reboot', noId)).toMatchObject({ status: 400, body: { kind: 'invalid_client_params' } });
     expect(await post(srv.url, 'v1/pre-reboot', 'x'.repeat(70_000))).toMatchObject({ status: 413, body: { kind: 'body_too_large' } });
+    const bad = await request(new URL('admin/v1/groups/%zz', srv.url));
+    expect(bad.statusCode).toBe(404);
+    await bad.body.dump();
     const get = await request(new URL('v1/pre-reboot', srv.url), { headers: { 'fleet-lock-protocol': 'true' } });
     expect(get.statusCode).toBe(405);
     expect(await get.body.json()).toMatchObject({ kind: 'method_not_allowed' });
@@ -133,6 +136,32 @@ describe.each(engines)('alt-fleetlockd protocol with the $name store', ({ spec }
     expect((await srv.history('default')).at(-1)).toEqual([]);
     const metrics = await (await request(new URL('metrics', srv.url))).body.text();
     expect(metrics).toContain('alt_fleetlockd_locks_expired_total{group="default"} 2');
+  });
+
+  it('releases stale holders from the background sweeper as the injected clock advances', async () => {
+    srv = await startInProcess({ store: spec(), groups: [group('default', 1, { staleAfterMs: 60_000 })] });
+    await createFleetLockClient({ baseUrl: srv.url }).preReboot({ id: 'a', group: 'default' });
+    const stop = new AbortController();
+    const sweeper = srv.service.runSweeper(stop.signal);
+    try {
+      const expiredLogs = () => srv!.logs.filter((r) => r.fields['event'] === 'lock_expired');
+      const settle = async (): Promise<void> => {
+        for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      srv.clock.advance(30_000); // a sweep at idle 30 s: kept
+      await settle();
+      srv.clock.advance(30_000); // idle 60 s: not past the 60 s expiry yet
+      await settle();
+      expect(expiredLogs()).toHaveLength(0);
+      expect((await srv.history('default')).at(-1)).toEqual(['a']);
+      srv.clock.advance(30_000); // idle 90 s: released without any request
+      for (let i = 0; i < 200 && expiredLogs().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(expiredLogs().map((r) => r.fields['id'])).toEqual(['a']);
+      expect((await srv.history('default')).at(-1)).toEqual([]);
+    } finally {
+      stop.abort();
+      await sweeper;
+    }
   });
 
   it('refuses pre-reboot outside the group maintenance window but always allows steady-state', async () => {
