@@ -107,7 +107,7 @@ process.stdout.write(
     value: Math.round(value),
     baseline: Math.round(baseline),
     ratio: Number((value / baseline).toFixed(3)),
-    target: 1.3,
+    target: '<=1.3',
     unit: 'ms',
   })}\n`,
 );
