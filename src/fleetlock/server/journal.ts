@@ -181,7 +181,12 @@ export async function openJournal(dir: string, opts: JournalOptions = {}): Promi
       queue = [];
       try {
         if (failed) throw failed;
-        await fh.write(batch.map((b) => b.line).join(''));
+        const buf = Buffer.from(batch.map((b) => b.line).join(''));
+        for (let off = 0; off < buf.length; ) {
+          const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+          if (bytesWritten <= 0) throw new Error('short write');
+          off += bytesWritten;
+        }
         await fh.datasync();
       } catch (err: unknown) {
         // After a failed write or fsync the file's content is unknown: stop accepting changes.

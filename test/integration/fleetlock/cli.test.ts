@@ -58,6 +58,19 @@ describe('alt-updatectl fleetlock', () => {
     expect((await srv.history('default')).at(-1)).toEqual([]);
   });
 
+  it('waits with --wait until the slot is free, then takes it', async () => {
+    await runCli(['fleetlock', 'lock', '--url', srv.url, '--id', 'holder', '--group', 'default']);
+    const waiting = runCli(['fleetlock', 'lock', '--url', srv.url, '--id', 'waiter', '--group', 'default', '--wait', '--retry-secs', '0.2', '--timeout-secs', '60']);
+    const refused = () => srv.logs.some((l) => l.fields['id'] === 'waiter' && l.msg.startsWith('lock refused'));
+    for (let i = 0; i < 500 && !refused(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(refused()).toBe(true);
+    expect((await runCli(['fleetlock', 'unlock', '--url', srv.url, '--id', 'holder', '--group', 'default'])).code).toBe(0);
+    const r = await waiting;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('retrying in 0.2s');
+    expect((await srv.history('default')).at(-1)).toEqual(['waiter']);
+  });
+
   it('exits 2 on bad usage', async () => {
     expect((await runCli(['fleetlock'])).code).toBe(2);
     expect((await runCli(['fleetlock', 'grab', '--url', srv.url])).code).toBe(2);
