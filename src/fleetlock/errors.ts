@@ -40,3 +40,12 @@ export class FleetLockStoreError extends AltError {
     super(code, message, { kind: 'store_unavailable', ...options });
   }
 }
+
+/** Every error code of the FleetLock capability (docs/reference/errors.md has one row per code). */
+export const FLEETLOCK_ERROR_CODES = [
+  'FLEETLOCK_REQUEST_FAILED',
+  'FLEETLOCKD_CONFIG_INVALID',
+  'FLEETLOCKD_STORE_CONFLICT',
+  'FLEETLOCKD_STORE_CORRUPT',
+  'FLEETLOCKD_STORE_UNAVAILABLE',
+] as const;
