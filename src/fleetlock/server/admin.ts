@@ -7,8 +7,7 @@ import { GROUP_PATTERN } from '../protocol.js';
 import type { GroupConfig } from './config.js';
 import { BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
 import type { ProtocolDeps } from './protocol-routes.js';
-import { partitionStale, unlockIfHeld, type GroupState } from './semaphore.js';
-import { EMPTY_GROUP } from './semaphore.js';
+import { EMPTY_GROUP, partitionStale, unlockIfHeld, type GroupState } from './semaphore.js';
 
 /** Path prefix of the admin API. */
 export const ADMIN_PREFIX = '/admin/v1/groups';
