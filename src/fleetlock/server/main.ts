@@ -55,6 +55,17 @@ async function run(argv: string[]): Promise<number> {
   }
   const stop = new AbortController();
   const sweeper = service.runSweeper(stop.signal);
+  // A failed journal write leaves the file's tail unknown, and the store then refuses every change.
+  // Exit so systemd restarts the server and the replay decides (Restart=on-failure); etcd errors are
+  // transient and only show in /healthz.
+  const watchdog = setInterval(() => {
+    if (store.engine !== 'embedded') return;
+    store.health().catch((err: unknown) => {
+      logger.error({ err: errorChain(err) }, 'embedded store failed; exiting so a restart replays the journal');
+      process.exit(1);
+    });
+  }, 5000);
+  watchdog.unref();
   logger.info(
     { event: 'listening', url: server.url, store: store.engine, groups: [...config.groups.keys()] },
     'alt-fleetlockd listening',
@@ -78,6 +89,7 @@ async function run(argv: string[]): Promise<number> {
   });
   logger.info({ event: 'stopping' }, 'alt-fleetlockd stopping');
   stop.abort();
+  clearInterval(watchdog);
   await server.close();
   await sweeper;
   await store.close();
