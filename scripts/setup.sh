@@ -18,6 +18,7 @@ PKGS=(
   systemd           # systemd-analyze verify/security for the unit files
   wrk               # loopback load generator for the graph server benchmark
   curl
+  openssl           # TLS test certificates for alt-fleetlockd
 )
 missing=()
 for p in "${PKGS[@]}"; do
