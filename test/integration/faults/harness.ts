@@ -128,6 +128,8 @@ export interface LockServer {
   stop(): Promise<void>;
   /** Holder ids of group `default` (admin API). */
   holders(): Promise<string[]>;
+  /** Takes (`pre-reboot`) or gives back (`steady-state`) a slot of group `default` for `id`; the HTTP status. */
+  protocol(api: 'pre-reboot' | 'steady-state', id: string): Promise<number>;
 }
 
 /** Prepares alt-fleetlockd with `config` (TOML, without `listen`/`admin_token`) on a fixed port. */
@@ -149,6 +151,15 @@ export async function lockServer(o: { dir: string; port: number; config: string 
       const res = await fetch(`${server.url}admin/v1/groups/default`, { headers: { authorization: 'Bearer admin' } });
       const body = (await res.json()) as { holders?: { id: string }[] };
       return (body.holders ?? []).map((h) => h.id);
+    },
+    async protocol(api, id) {
+      const res = await fetch(`${server.url}v1/${api}`, {
+        method: 'POST',
+        headers: { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' },
+        body: JSON.stringify({ client_params: { id, group: 'default' } }),
+      });
+      await res.arrayBuffer();
+      return res.status;
     },
   };
   return server;
