@@ -3,6 +3,7 @@
 // the node's private bus with the real rpm-ostree client.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,4 +129,21 @@ export function agentToml(graphUrl: string, strategy: string, extra: readonly st
     ...extra,
     '',
   ].join('\n');
+}
+
+/** Reads the agent's Prometheus text from its metrics socket (write-and-close). */
+export function agentMetricsText(node: TestbedNode): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const sock = connect(join(node.root, 'run/alt-updated/public/metrics.promsock'));
+    sock.setEncoding('utf8').on('data', (c: string) => (text += c));
+    sock.once('error', reject);
+    sock.once('close', () => resolve(text));
+  });
+}
+
+/** The value of one sample (`name{labels}` exactly as exposed), 0 when absent. */
+export async function agentMetric(node: TestbedNode, sample: string): Promise<number> {
+  const line = (await agentMetricsText(node)).split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
 }
