@@ -28,7 +28,8 @@ describe('fleet: rollout over time, one reboot slot, a dead-end stream', () => {
   let wary: TestbedNode;
   let legacy: TestbedNode;
   let pump: NodeJS.Timeout;
-  let pumping = false;
+  // The in-flight power cycle, awaited before teardown so no service starts on a stopped bus.
+  let pumping: Promise<unknown> | null = null;
 
   const config = (wariness: number, url: string): string =>
     [
@@ -79,15 +80,17 @@ describe('fleet: rollout over time, one reboot slot, a dead-end stream', () => {
     await repo.commit({ ref: SIS, version: V3 });
     await graphd.service.refresh();
     pump = setInterval(() => {
-      if (pumping) return;
-      pumping = true;
-      void Promise.all([bold, wary, legacy].map((n) => n.powerCycleIfRebooted())).finally(() => (pumping = false));
+      if (pumping !== null) return;
+      pumping = Promise.all([bold, wary, legacy].map((n) => n.powerCycleIfRebooted()))
+        .catch((err: unknown) => console.error('power cycle failed', err))
+        .finally(() => (pumping = null));
     }, 200);
     await Promise.all([bold, wary, legacy].map((n) => n.start()));
   });
 
   afterAll(async () => {
     clearInterval(pump);
+    await pumping;
     await Promise.all([bold, wary, legacy].map((n) => n?.destroy()));
     await lockd?.stop('SIGTERM');
     await graphd?.close();
