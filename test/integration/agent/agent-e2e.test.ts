@@ -1,11 +1,16 @@
 // The real agent process against the real alt-ostreed (fake-booted ostree sysroot), the real
 // alt-graphd over a real repo, on private buses and 127.0.0.1.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
 import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
 import { createTestbedNode, type TestbedNode } from '../../helpers/testbed-node.js';
 
 const REF = 'altcos/x86_64/sisyphus';
+const CLI = fileURLToPath(new URL('../../../dist/src/cli/main.js', import.meta.url));
+const execFileP = promisify(execFile);
 
 describe('alt-updated end to end (immediate strategy)', () => {
   let repo: FixtureRepo;
@@ -39,6 +44,18 @@ describe('alt-updated end to end (immediate strategy)', () => {
     expect(events()).toContain('steady_reported');
     expect(events()).not.toContain('update_found');
     expect(await node.reboots()).toBe(0);
+  });
+
+  it('answers alt-updatectl status over its D-Bus interface, and checks now on request', async () => {
+    const cli = async (...args: string[]): Promise<{ stdout: string }> =>
+      execFileP(process.execPath, [CLI, ...args, '--bus-address', node.bus.address], { encoding: 'utf8' });
+    const { stdout } = await cli('status', '--json');
+    const status = JSON.parse(stdout) as Record<string, unknown>;
+    expect(status).toMatchObject({ state: 'no_new_update', strategy: 'immediate', booted_version: '20261101.0.0', staged_version: null });
+    expect(typeof status['last_check_time']).toBe('string');
+    const before = node.records.length;
+    await cli('check');
+    expect(node.records.slice(before).map((r) => r.event)).toEqual(expect.arrayContaining(['check_requested', 'no_update']));
   });
 
   it('stages, finalizes and reboots into a new release exactly once, then polls from it', async () => {
