@@ -121,4 +121,20 @@ describe('alt-updated maintenance windows: the window closes while an update is 
     expect(await locked.reboots()).toBe(1);
     expect(await periodic.reboots()).toBe(0);
   });
+
+  it('periodic held back by the closed window: restarts (SIGTERM, SIGKILL) adopt the staged deployment and still do not reboot', async () => {
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      await periodic.stopAgent(signal);
+      const mark = periodic.records.length;
+      await periodic.startAgent();
+      await waitFor(`denied again after ${signal}`, () => since(periodic, mark, 'finalization_denied').length >= 1);
+      expect(since(periodic, mark, 'update_staged').map((r) => [r.release, r.adopted])).toEqual([['20261115.0.0', true]]);
+      expect(since(periodic, mark, 'stage_started')).toHaveLength(0);
+      expect(since(periodic, mark, 'update_finalizing')).toHaveLength(0);
+    }
+    const set = await deployments(periodic);
+    expect(set.staged?.checksum).toBe(v2);
+    expect(set.deployments).toHaveLength(2);
+    expect(await periodic.reboots()).toBe(0);
+  });
 });
