@@ -45,13 +45,13 @@ export async function createWorld(first: string): Promise<World> {
   return world;
 }
 
-/** Agent TOML for the fault suites: 1 s intervals, the given graph URL and strategy. */
-export function agentToml(o: { graphUrl: string; strategy?: 'immediate' | 'fleet_lock'; lockUrl?: string }): string {
+/** Agent TOML for the fault suites: 1 s intervals (unless `steadySecs`), the given graph URL and strategy. */
+export function agentToml(o: { graphUrl: string; strategy?: 'immediate' | 'fleet_lock'; lockUrl?: string; steadySecs?: number }): string {
   return [
     '[cincinnati]',
     `base_url = "${o.graphUrl}"`,
     '[agent.timing]',
-    'steady_interval_secs = 1',
+    `steady_interval_secs = ${o.steadySecs ?? 1}`,
     'staged_interval_secs = 1',
     '[updates]',
     `strategy = "${o.strategy ?? 'immediate'}"`,
