@@ -1,6 +1,7 @@
 // The `update_available` tick: adopt an existing locked staged deployment of the target (stateless
 // restart), or replace another staged one, stage, and confirm; abandon after repeated failures.
-import { errorChain } from '../common/errors.js';
+import { AltError, errorChain } from '../common/errors.js';
+import { strategyErrorKind } from '../strategies/errors.js';
 import { AbandonList } from '../graph/abandon.js';
 import { describeRelease } from '../graph/release.js';
 import type { AgentDeps, AgentMemory } from './context.js';
@@ -36,7 +37,10 @@ export async function tickStage(
       );
       return { type: 'update_abandoned', checkedAtMs: mem.lastCheckMs ?? nowMs };
     }
-    log.error({ event: 'stage_failed', release: release.version, attempts, err: detail }, `failed to stage deployment: ${detail}`);
+    // `code`/`kind` of the backend error (e.g. OSTREE_BACKEND_GONE / ostree_backend_gone) for alerting.
+    const code = err instanceof AltError ? err.code : null;
+    const kind = err === undefined ? 'precondition' : strategyErrorKind(err);
+    log.error({ event: 'stage_failed', release: release.version, attempts, code, kind, err: detail }, `failed to stage deployment: ${detail}`);
     return { type: 'stage_failed' };
   };
   if (booted === null) return fail('no booted deployment known');

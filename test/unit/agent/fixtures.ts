@@ -65,6 +65,7 @@ export function memoryOstreeForTest(init: { booted: Release; rollback?: Release;
     staged: init.staged ? deployment(init.staged.release, { staged: true, locked: init.staged.locked }) : null,
     /** Next N stage calls fail. */
     stageFailures: 0,
+    stageError: null as Error | null,
     /** Stream the next staged deployment lands on. */
     stageStream: 'sisyphus',
     statusFails: false,
@@ -94,7 +95,7 @@ export function memoryOstreeForTest(init: { booted: Release; rollback?: Release;
       state.calls.push(`stage:${r.version}`);
       if (state.stageFailures > 0) {
         state.stageFailures--;
-        return Promise.reject(new Error('stage failed'));
+        return Promise.reject(state.stageError ?? new Error('stage failed'));
       }
       state.staged = deployment(r, { staged: true, locked: true, stream: state.stageStream });
       return Promise.resolve(state.staged);

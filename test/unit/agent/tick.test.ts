@@ -1,3 +1,4 @@
+import { AltError } from '../../../src/common/errors.js';
 import { describe, expect, it } from 'vitest';
 import { makeAgent } from './harness.js';
 import { release, testSettings } from './fixtures.js';
@@ -80,6 +81,16 @@ describe('src/agent tick behaviour', () => {
     expect(step.delayMs).toBeGreaterThanOrEqual(300_000);
     expect(step.delayMs).toBeLessThanOrEqual(330_000);
     expect(t.metrics.calls.get('updateCheckFailed')).toEqual([['client_failed_request']]);
+  });
+
+  it('logs a failed stage with the backend error code and kind', async () => {
+    const t = makeAgent({ target: r2 });
+    t.ostree.state.stageFailures = 1;
+    t.ostree.state.stageError = new AltError('OSTREE_BACKEND_GONE', 'the ostree backend went away', { kind: 'ostree_backend_gone' });
+    await t.stepUntil('update_available');
+    await t.agent.step();
+    const rec = t.logger.records.find((r) => r.fields.event === 'stage_failed');
+    expect(rec?.fields).toMatchObject({ code: 'OSTREE_BACKEND_GONE', kind: 'ostree_backend_gone', attempts: 1 });
   });
 
   it('abandons a release after maxStageAttempts failures and skips it for abandonSecs', async () => {
