@@ -17,7 +17,10 @@ import { agentAlive, agentToml, checkNow, createNode, createWorld, eventsSince, 
 const SEED = Number(process.env['KILL_SEED'] ?? 4242);
 const KILL_POINTS = 50;
 const VERSIONS = Array.from({ length: 12 }, (_, i) => `202611${String(i + 1).padStart(2, '0')}.0.0`);
-const UPDATE_EVENTS = ['update_found', 'stage_started', 'update_staged', 'finalization_denied', 'update_finalizing', 'update_finalized', 'update_applied'];
+// Events after which a kill can still land before the reboot (update_finalized comes after the hook).
+const UPDATE_EVENTS = ['update_found', 'stage_started', 'update_staged', 'finalization_denied', 'update_finalizing'];
+// Releases are paced so kill points spread over all of them: release k comes after 4 * (k - 1) kills.
+const KILLS_PER_RELEASE = 4;
 const STEADY_EVENTS = ['agent_initialized', 'steady_reported', 'no_update', 'state_changed'];
 
 describe(`agent SIGKILLed at random points of its update cycle (seed ${SEED})`, () => {
@@ -89,13 +92,16 @@ describe(`agent SIGKILLed at random points of its update cycle (seed ${SEED})`, 
     // While another holder has the only slot the agent waits staged: kills then hit the adoption path.
     let blockedKillsLeft = 0;
     outer: while (kills < KILL_POINTS) {
-      if (!pending() && released < VERSIONS.length && r.chance(0.85)) {
+      if (!pending() && released < VERSIONS.length && kills >= (released - 1) * KILLS_PER_RELEASE) {
         // The node may still hold its slot (killed before its post-reboot report): then no blocker.
-        if (r.chance(0.5) && (await lock.protocol('pre-reboot', 'blocker')) === 200) blockedKillsLeft = r.int(2, 4);
+        if (r.chance(0.7) && (await lock.protocol('pre-reboot', 'blocker')) === 200) blockedKillsLeft = r.int(1, 4);
         await world.release(VERSIONS[released]!);
         released += 1;
-        // Check at once instead of after the jittered 1..11 s steady interval.
-        if (agentAlive(node)) void checkNow(node).catch(() => undefined);
+        // Check at once (once this agent serves D-Bus) instead of after the jittered 1..11 s interval.
+        const since = instanceStart;
+        void waitFor('agent start', () => eventsSince(node, since).some((e) => e.event === 'agent_initialized'), 5000)
+          .then(() => checkNow(node))
+          .catch(() => undefined);
       }
       // Steady after a reboot: the slot must have been given back.
       if (!pending() && eventsSince(node, instanceStart).some((e) => e.event === 'steady_reported')) {
@@ -125,6 +131,7 @@ describe(`agent SIGKILLed at random points of its update cycle (seed ${SEED})`, 
       const lastMove = eventsSince(node, instanceStart).filter((e) => e.event === 'state_changed').pop();
       const state = lastMove ? String(lastMove['to']) : 'start';
       states.set(state, (states.get(state) ?? 0) + 1);
+      if (process.env['KILL_TRACE']) console.log(`kill #${kills} trigger=${trigger} state=${state} pending=${String(pending())} blocked=${blockedKillsLeft}`);
       checkInstance(eventsSince(node, instanceStart));
       // A reboot the backend was already running finishes by itself; then the node boots.
       await sleep(50);
