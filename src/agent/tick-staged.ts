@@ -33,6 +33,7 @@ export async function tickStaged(
   try {
     set = await deps.ostree.status();
   } catch (err: unknown) {
+    deps.metrics.finalizationBlocked('backend_unavailable');
     log.error({ event: 'deployments_query_failed', err: err2s(err) }, 'failed to query local deployments; not finalizing');
     return { type: 'finalization_blocked', reason: 'backend_unavailable' };
   }
@@ -87,6 +88,7 @@ export async function tickStaged(
     inhibitors = await deps.sessions.blockInhibitors();
   } catch (err: unknown) {
     log.error({ event: 'session_check_failed', err: err2s(err) }, 'failed to check for shutdown inhibitors; not finalizing');
+    deps.metrics.finalizationBlocked('session_check_failed');
     return { type: 'finalization_blocked', reason: 'session_check_failed' };
   }
   if (inhibitors.length > 0) {
@@ -127,6 +129,7 @@ async function checkSessions(state: Staged, deps: AgentDeps, mem: AgentMemory, l
     sessions = await deps.sessions.interactiveSessions();
   } catch (err: unknown) {
     log.error({ event: 'session_check_failed', err: err2s(err) }, 'failed to check for interactive sessions; not finalizing');
+    deps.metrics.finalizationBlocked('session_check_failed');
     return { type: 'finalization_blocked', reason: 'session_check_failed' };
   }
   deps.metrics.activeUsers(sessions.length);

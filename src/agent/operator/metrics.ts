@@ -9,7 +9,7 @@ import { Registry } from './prometheus.js';
 export type FleetLockApi = 'steady_state' | 'pre_reboot';
 
 /** Why finalization was held back for a reason other than the strategy. */
-export type FinalizationBlockReason = 'active_usersessions' | 'inhibitor';
+export type FinalizationBlockReason = 'active_usersessions' | 'inhibitor' | 'session_check_failed' | 'backend_unavailable';
 
 /** What the agent reports; every method is synchronous, cheap and never throws. */
 export interface AgentMetrics {

@@ -243,6 +243,7 @@ describe('src/agent tick behaviour', () => {
     expect(t.ostree.state.finalized).toBeNull();
     expect(t.agent.state).toMatchObject({ kind: 'update_staged', waiting: 'session_check_failed' });
     expect(t.events()).toContain('session_check_failed');
+    expect(t.metrics.calls.get('finalizationBlocked')?.at(-1)).toEqual(['session_check_failed']);
   });
 
   it('stays staged and retries when finalization fails', async () => {
