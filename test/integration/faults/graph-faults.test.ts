@@ -118,6 +118,23 @@ describe('agent under graph server faults', () => {
     expect(await agentState(node)).toBe(stateBefore);
   });
 
+  it('SIGTERM while a graph request hangs: the agent aborts the request and exits 0', async () => {
+    fault.setMode({ kind: 'hang' });
+    const pending = checkNow(node).catch((err: unknown) => err);
+    await waitFor('the hung request', () => fault.hanging() === 1);
+    const agent = node.agent()!;
+    const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+    await node.stopAgent('SIGTERM');
+    expect(await exited).toBe(0);
+    await pending;
+    // The agent closed its side: the hung connection is gone without the server letting go.
+    await waitFor('the hung connection to close', () => fault.hanging() === 0);
+    fault.setMode({ kind: 'status', status: 500 });
+    const from = node.records.length;
+    await node.startAgent();
+    await waitFor('the restarted agent to check', () => eventNames(node, from).includes('update_check_failed'));
+  });
+
   it('a stream of 60 malformed graphs from the corpus: every check fails typed, nothing is staged', async () => {
     const cases = generateGraphCases(CORPUS_SEED, 60);
     const from = node.records.length;
