@@ -132,9 +132,10 @@ describe(`agent SIGKILLed at random points of its update cycle (seed ${SEED})`, 
       const state = lastMove ? String(lastMove['to']) : 'start';
       states.set(state, (states.get(state) ?? 0) + 1);
       if (process.env['KILL_TRACE']) console.log(`kill #${kills} trigger=${trigger} state=${state} pending=${String(pending())} blocked=${blockedKillsLeft}`);
-      checkInstance(eventsSince(node, instanceStart));
-      // A reboot the backend was already running finishes by itself; then the node boots.
+      // Let the dead agent's last log lines drain from its pipe; a reboot the backend was already
+      // running finishes by itself, then the node boots.
       await sleep(50);
+      checkInstance(eventsSince(node, instanceStart));
       if (await powerCycle()) continue;
       const staged = await stagedVersion(node);
       if (staged !== null) mustAdopt = staged;

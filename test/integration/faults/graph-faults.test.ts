@@ -45,6 +45,9 @@ describe('agent under graph server faults', () => {
     fault.setMode(mode);
     const from = node.records.length;
     for (let i = 0; i < checks; i++) await checkNow(node);
+    // The D-Bus reply can overtake the agent's log lines on its stdout pipe: wait for the records.
+    const outcome = (e: string): boolean => e === 'update_check_failed' || e === 'no_update';
+    await waitFor(`${checks} check outcomes`, () => eventNames(node, from).filter(outcome).length >= checks);
     const events = eventsSince(node, from);
     const moves = events.filter((e) => e.event === 'state_changed').map((e) => `${String(e['from'])}->${String(e['to'])}`);
     expect(moves).toEqual(steadyMoveAllowed && moves.length > 0 ? ['reported_steady->no_new_update'] : []);
@@ -113,6 +116,7 @@ describe('agent under graph server faults', () => {
     fault.setMode({ kind: 'status', status: 500 });
     fault.releaseHung();
     await pending;
+    await waitFor('the failed check record', () => eventNames(node, from).includes('update_check_failed'));
     const failed = eventsSince(node, from).filter((e) => e.event === 'update_check_failed');
     expectKinds(failed.map((e) => String(e['kind'])), 'client_failed_request', 1);
     expect(await agentState(node)).toBe(stateBefore);

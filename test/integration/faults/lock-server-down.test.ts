@@ -39,6 +39,8 @@ describe('agent with the FleetLock server down', () => {
     await waitFor('the failed steady-state report', () => eventNames(node).includes('steady_report_failed'));
     await checkNow(node);
     await checkNow(node);
+    // The D-Bus reply can overtake the agent's log lines on its stdout pipe: wait for the records.
+    await waitFor('three failed reports', () => eventNames(node).filter((e) => e === 'steady_report_failed').length >= 3);
     const events = eventsSince(node);
     const failed = events.filter((e) => e.event === 'steady_report_failed');
     expect(failed.length).toBeGreaterThanOrEqual(3);
