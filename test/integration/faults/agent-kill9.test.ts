@@ -79,9 +79,9 @@ describe(`agent SIGKILLed at random points of its update cycle (seed ${SEED})`, 
         if (rec.event === 'update_staged' && rec['adopted'] === true && rec['release'] === mustAdopt) {
           adoptions += 1;
           mustAdopt = null;
-        }
-        else if (rec.event === 'update_replaced' || rec.event === 'pending_deployment_removed') mustAdopt = null;
-        else if (rec.event === 'stage_started' && rec['release'] === mustAdopt) {
+        } else if (rec.event === 'update_replaced' || rec.event === 'pending_deployment_removed') {
+          mustAdopt = null;
+        } else if (rec.event === 'stage_started' && rec['release'] === mustAdopt) {
           violations.push(`staged ${mustAdopt} was staged again from scratch instead of adopted`);
           mustAdopt = null;
         }
