@@ -37,6 +37,7 @@ export function dispatcherFor(opts: { dispatcher?: Dispatcher; ca?: string | Buf
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
+const SAFE_KIND = /^[a-z0-9_]{1,64}$/;
 
 /** Creates a FleetLock client for one server. */
 export function createFleetLockClient(opts: FleetLockClientOptions): FleetLockClient {
@@ -102,7 +103,8 @@ export async function jsonRequest(req: {
   const decoded = decodeJson(text);
   if (res.statusCode >= 200 && res.statusCode < 300) return decoded;
   const err = parseErrorBody(decoded);
-  const kind = err?.kind ?? `generic_http_${res.statusCode}`;
+  // `kind` becomes a metric label: a server kind that is not metric-safe falls back to the generic one.
+  const kind = err !== null && SAFE_KIND.test(err.kind) ? err.kind : `generic_http_${res.statusCode}`;
   const detail = err?.value || text.slice(0, 200) || 'no details';
   throw new FleetLockError({
     api: req.api,

@@ -2,7 +2,7 @@ import { AltError } from '../common/errors.js';
 import type { FleetLockApi } from './protocol.js';
 
 /**
- * A FleetLock operation that did not succeed. `kind` is the server's error kind when it sent a
+ * A FleetLock operation that did not succeed. `kind` is the server's error kind when it sent a metric-safe
  * `{kind, value}` body, else `generic_http_<status>` or `client_failed_request` (no response), the
  * same labels Zincati uses.
  */
