@@ -54,7 +54,9 @@ export type FaultMode =
   /** Reset the TCP connection (RST) as soon as the request arrives. */
   | { readonly kind: 'reset' }
   /** 200 with the body the function returns for the n-th request in this mode (0-based). */
-  | { readonly kind: 'bodies'; readonly next: (n: number) => string };
+  | { readonly kind: 'bodies'; readonly next: (n: number) => string }
+  /** Status and body the function returns for the n-th request in this mode and its path. */
+  | { readonly kind: 'replies'; readonly next: (n: number, path: string) => { status: number; body: string } };
 
 /** A running misbehaving server. */
 export interface FaultServer {
@@ -146,6 +148,11 @@ export async function startFaultServer(initial: FaultMode, port = 0): Promise<Fa
       case 'bodies':
         res.writeHead(200, { 'content-type': 'application/json' }).end(m.next(n));
         return;
+      case 'replies': {
+        const { status, body } = m.next(n, req.url ?? '/');
+        res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+        return;
+      }
     }
   });
   server.on('connection', (s) => {

@@ -46,13 +46,13 @@ export async function createWorld(first: string): Promise<World> {
 }
 
 /** Agent TOML for the fault suites: 1 s intervals (unless `steadySecs`), the given graph URL and strategy. */
-export function agentToml(o: { graphUrl: string; strategy?: 'immediate' | 'fleet_lock'; lockUrl?: string; steadySecs?: number }): string {
+export function agentToml(o: { graphUrl: string; strategy?: 'immediate' | 'fleet_lock'; lockUrl?: string; steadySecs?: number; stagedSecs?: number }): string {
   return [
     '[cincinnati]',
     `base_url = "${o.graphUrl}"`,
     '[agent.timing]',
     `steady_interval_secs = ${o.steadySecs ?? 1}`,
-    'staged_interval_secs = 1',
+    `staged_interval_secs = ${o.stagedSecs ?? 1}`,
     '[updates]',
     `strategy = "${o.strategy ?? 'immediate'}"`,
     ...(o.lockUrl ? ['[updates.fleet_lock]', `base_url = "${o.lockUrl}"`] : []),
