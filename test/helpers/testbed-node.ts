@@ -108,7 +108,8 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
       env: { ...process.env, NOTIFY_SOCKET: '', ...o.agentEnv },
     });
     agent = child;
-    agentExit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // 'close', not 'exit': the last log records of a killed agent are read before stopAgent resolves.
+    agentExit = new Promise<void>((resolve) => child.once('close', () => resolve()));
     let buf = '';
     const onData = (chunk: string): void => {
       buf += chunk;
