@@ -108,6 +108,21 @@ try {
   const agentRss = await medianRss(pid);
   const bareRss = await medianRss(bare.pid);
   line({ name: 'agent-idle-rss', value: agentRss, baseline: bareRss, ratio: agentRss / bareRss, target: '<=1.3', unit: 'KiB' });
+  // Where the floor is: a process that only loads the fixed stack (undici with one request,
+  // dbus-next, pino, smol-toml) and idles, with the agent's node flags.
+  const floorSrc = `
+    const u = await import(${JSON.stringify(new URL('../node_modules/undici/index.js', import.meta.url).href)});
+    await import('dbus-next'); await import('pino'); await import('smol-toml');
+    const http = await import('node:http');
+    const s = http.createServer((q, r) => r.end('{}')).listen(0, '127.0.0.1', async () => {
+      const res = await u.request('http://127.0.0.1:' + s.address().port + '/'); await res.body.text(); s.close();
+      setInterval(() => {}, 1000);
+    });`;
+  const floor = spawn(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', floorSrc], { cwd: new URL('..', import.meta.url).pathname });
+  await sleep(2500);
+  const floorRss = await medianRss(floor.pid);
+  floor.kill();
+  line({ name: 'agent-idle-rss-vs-stack-floor', value: agentRss, baseline: floorRss, ratio: agentRss / floorRss, target: 'report', unit: 'KiB (baseline: node + undici/dbus-next/pino/smol-toml loaded, idle)' });
 
   const polls0 = node.records.filter((r) => r.event === 'no_update').length;
   const cpu0 = await cpuTicks(pid);

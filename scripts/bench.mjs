@@ -3,7 +3,7 @@
 // bench/*.mjs in its own process, prints their JSON lines, and rewrites docs/development/benchmarks.md
 // with the results and the machine they ran on. Benchmarks are never part of the tests.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,5 +61,8 @@ const md = [
   }),
   '',
 ];
+try {
+  md.push(readFileSync(join(root, 'bench/notes.md'), 'utf8'));
+} catch { /* no notes */ }
 if (only.length === 0) writeFileSync(join(root, 'docs/development/benchmarks.md'), md.join('\n'));
 process.exitCode = failed ? 1 : 0;
