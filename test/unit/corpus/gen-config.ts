@@ -3,6 +3,7 @@
 import { stringify } from 'smol-toml';
 import { createPrng, type Prng } from '../../helpers/faults.js';
 import { mutateText, NASTY_NUMBERS, NASTY_STRINGS, randomJson, randomString } from './gen-values.js';
+import { SCALAR_KEYS } from '../../../src/config/inputs.js';
 
 /** A valid fragment touching every documented key (docs/usage/configuration.md). */
 export const VALID_FRAGMENT = `# all keys
@@ -35,25 +36,8 @@ start_time = "22:30"
 length_minutes = 120
 `;
 
-/** Dotted keys from the documentation table, with the table they live in. */
-export const KNOWN_KEYS: readonly string[] = [
-  'agent.timing.steady_interval_secs',
-  'agent.timing.staged_interval_secs',
-  'agent.metrics.listen',
-  'cincinnati.base_url',
-  'identity.group',
-  'identity.node_uuid',
-  'identity.rollout_wariness',
-  'identity.stream',
-  'updates.enabled',
-  'updates.allow_downgrade',
-  'updates.strategy',
-  'updates.max_stage_attempts',
-  'updates.abandon_secs',
-  'updates.fleet_lock.base_url',
-  'updates.fleet_lock.token',
-  'updates.periodic.time_zone',
-];
+/** Every scalar key the configuration understands (the corpus sets each to hostile values). */
+export const KNOWN_KEYS: readonly string[] = SCALAR_KEYS;
 
 /** One generated fragment. */
 export interface ConfigCase {
