@@ -18,7 +18,11 @@ first=$(ostree admin status --sysroot="$sysroot" | awk '/^[ *] [^ ]/ { print $1,
 os=${first% *}
 dep=${first#* }
 [ -n "$os" ] && [ -n "$dep" ] || { echo "fakeboot-reboot: no deployment to boot" >&2; exit 1; }
+# Exclusive against every fakeboot.sh command (they hold the lock shared): the "power cut".
+exec 9>>"$state/fakeboot.lock"
+flock -x 9
 find "$state/run" -mindepth 1 -delete
 : > "$state/run/ostree-booted"
-printf '%s\n' "ostree/deploy/$os/deploy/$dep" > "$state/booted"
+printf '%s\n' "ostree/deploy/$os/deploy/$dep" > "$state/booted.new"
+mv "$state/booted.new" "$state/booted"
 printf '%s\n' "$dep" >> "$state/reboots.log"

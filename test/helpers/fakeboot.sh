@@ -15,13 +15,17 @@ set -eu
 state=$1
 shift
 if [ -z "${ALT_FAKEBOOT_INNER:-}" ]; then
+  # A shared lock for the whole command (fd 9 is inherited through unshare and chroot): a simulated
+  # reboot (fakeboot-reboot.sh) takes it exclusively, so no command sees a half-rebooted node.
+  exec 9>>"$state/fakeboot.lock"
+  flock -s 9
   ALT_FAKEBOOT_INNER=1 exec unshare -m -p -f --kill-child --propagation private "$0" "$state" "$@"
 fi
 unset ALT_FAKEBOOT_INNER
 sysroot=$(cat "$state/sysroot-path")
 booted=$(cat "$state/booted")
 d="$sysroot/$booted"
-[ -d "$d" ] || { echo "fakeboot: booted deployment $d missing" >&2; exit 125; }
+[ -n "$booted" ] && [ -d "$d" ] || { echo "fakeboot: booted deployment $d missing" >&2; exit 125; }
 mount --bind "$sysroot" "$d/sysroot"
 mount --bind "$sysroot/boot" "$d/boot"
 # The host's ostree binary and libraries; the test trees contain no real userland.
