@@ -79,6 +79,8 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
       key: 'cincinnati.base_url',
     });
   }
+  // With updates disabled and no URL the agent never checks (it only reports steady, then idles):
+  // the client is built on an unused placeholder so the wiring stays the same in both cases.
   const graphClient = createGraphClient({
     baseUrl: expandUrlTemplate(settings.cincinnati.baseUrl ?? 'http://127.0.0.1/', vars),
     env: o.env,
