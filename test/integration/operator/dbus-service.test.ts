@@ -15,7 +15,7 @@ import { run as runCheck } from '../../../src/cli/commands/check.js';
 import { run as runUpdateNow } from '../../../src/cli/commands/update-now.js';
 import { startOperatorService, UPDATED1, type OperatorService } from '../../../src/agent/operator/dbus-service.js';
 import type { AgentSnapshot, OperatorPort } from '../../../src/agent/operator/snapshot.js';
-import { startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
+import { SYSTEM_BUS_DEFAULT_POLICY, startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
 
 const exec = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -239,21 +239,7 @@ describe('systemd/dbus-1/system.d/org.altlinux.Updated1.conf', () => {
       .replace('policy user="alt-updated"', 'policy user="root"');
     bus = await startPrivateBus({
       permissive: false,
-      extraConfig: `
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
+      extraConfig: `${SYSTEM_BUS_DEFAULT_POLICY}
   ${policy}`,
     });
     agent = fakeAgent();

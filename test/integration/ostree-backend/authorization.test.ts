@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
-import { startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
+import { SYSTEM_BUS_DEFAULT_POLICY, startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
 import { createRepo, serveDir, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
 import { createSysroot, type TestSysroot } from '../../helpers/sysroot.js';
 
@@ -15,22 +15,6 @@ const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
 const REF = 'altcos/x86_64/sisyphus';
 const NOBODY = 65534;
-// The default part of Debian's system.conf: connect and talk to the bus driver, nothing else.
-const SYSTEM_DEFAULTS = `
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>`;
 const POLICY = fileURLToPath(new URL('../../../systemd/dbus-1/system.d/org.projectatomic.rpmostree1.conf', import.meta.url));
 
 /** Runs the client script as uid/gid 65534 (nobody) and parses its JSON line. */
@@ -96,7 +80,7 @@ describe('alt-ostreed authorisation', () => {
     // The shipped policy with the agent user swapped for nobody (no alt-updated user exists here).
     const policy = join(sysroot.stateDir, 'policy.conf');
     await writeFile(policy, (await readFile(POLICY, 'utf8')).replace('user="alt-updated"', 'user="nobody"'));
-    const strictBus = await startPrivateBus({ permissive: false, extraConfig: `${SYSTEM_DEFAULTS}<include>${policy}</include>` });
+    const strictBus = await startPrivateBus({ permissive: false, extraConfig: `${SYSTEM_BUS_DEFAULT_POLICY}<include>${policy}</include>` });
     try {
       daemon = await startBackend({ busAddress: strictBus.address, sysroot, users: ['nobody'], methods: ['GetOS'] });
       expect((await asNobody(strictBus, 'getos')).result).toBe('/org/projectatomic/rpmostree1/altcos');
@@ -107,7 +91,7 @@ describe('alt-ostreed authorisation', () => {
     } finally {
       await strictBus.stop().catch(() => undefined);
     }
-    const denyBus = await startPrivateBus({ permissive: false, extraConfig: `${SYSTEM_DEFAULTS}<include>${policy}</include>` });
+    const denyBus = await startPrivateBus({ permissive: false, extraConfig: `${SYSTEM_BUS_DEFAULT_POLICY}<include>${policy}</include>` });
     try {
       daemon = await startBackend({ busAddress: denyBus.address, sysroot, users: ['nobody'], methods: ['GetOS'] });
       // Refused by the bus itself now, before alt-ostreed sees the call; reading is still allowed.
