@@ -141,6 +141,8 @@ export async function lockServer(o: { dir: string; port: number; config: string 
     url: `http://127.0.0.1:${o.port}/`,
     stateDir: o.dir,
     async start() {
+      // Never leave an earlier instance behind (it would outlive the suite).
+      await running?.stop('SIGKILL');
       running = await spawnServer(['--config', file, '--log-format', 'journal']);
     },
     async stop() {
