@@ -2,18 +2,20 @@
 // sysroot, the daemon spawned from dist/ and driven over D-Bus like rpm-ostree's CLI would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
-import { startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
-import { createRepo, serveDir, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
-import { createSysroot, type TestSysroot } from '../../helpers/sysroot.js';
+import type { PrivateBus } from '../../helpers/dbus-daemon.js';
+import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
+import { createRepo, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
+import type { TestSysroot } from '../../helpers/sysroot.js';
 import { connectClient, dbusError, opts, runTransaction, type Client } from './rpmostree-client.js';
 
-const REF = 'altcos/x86_64/sisyphus';
+const REF = BACKEND_REF;
 const BUSY = 'org.gtk.GDBus.UnmappedGError.Quark._g_2dio_2derror_2dquark.Code26';
 
 describe('alt-ostreed over D-Bus on a fake-booted sysroot', () => {
   let bus: PrivateBus;
   let server: StaticServer;
   let sysroot: TestSysroot;
+  let world: BackendWorld | undefined;
   let daemon: RunningBackend;
   let client: Client;
   const c: FixtureCommit[] = [];
@@ -34,9 +36,7 @@ describe('alt-ostreed over D-Bus on a fake-booted sysroot', () => {
     for (const [i, month] of ['01', '02', '03', '04'].entries()) {
       c.push(await repo.commit({ ref: REF, version: `2024${month}01.${i}`, timestamp: `2024-${month}-01 00:00:00` }));
     }
-    server = await serveDir(repo.path);
-    sysroot = await createSysroot({ repoUrl: server.url, ref: REF, commit: c[0]!.checksum });
-    bus = await startPrivateBus();
+    ({ server, sysroot, bus } = world = await startBackendWorld(repo, c[0]!.checksum));
     daemon = await startBackend({ busAddress: bus.address, sysroot });
     client = await connectClient(bus.address);
   });
@@ -44,9 +44,7 @@ describe('alt-ostreed over D-Bus on a fake-booted sysroot', () => {
   afterAll(async () => {
     client?.close();
     await daemon?.stop();
-    await bus?.stop();
-    await server?.close();
-    await sysroot?.destroy();
+    await world?.close();
   });
 
   it('publishes the booted deployment with rpm-ostree keys and types', async () => {

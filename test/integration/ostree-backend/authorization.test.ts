@@ -8,12 +8,13 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
 import { SYSTEM_BUS_DEFAULT_POLICY, startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
-import { createRepo, serveDir, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
-import { createSysroot, type TestSysroot } from '../../helpers/sysroot.js';
+import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
+import { createRepo, type FixtureCommit } from '../../helpers/ostree-repo.js';
+import type { TestSysroot } from '../../helpers/sysroot.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
-const REF = 'altcos/x86_64/sisyphus';
+const REF = BACKEND_REF;
 const NOBODY = 65534;
 const POLICY = fileURLToPath(new URL('../../../systemd/dbus-1/system.d/org.projectatomic.rpmostree1.conf', import.meta.url));
 
@@ -29,8 +30,8 @@ async function asNobody(bus: PrivateBus, ...args: string[]): Promise<{ result?: 
 
 describe('alt-ostreed authorisation', () => {
   let bus: PrivateBus;
-  let server: StaticServer;
   let sysroot: TestSysroot;
+  let world: BackendWorld | undefined;
   let daemon: RunningBackend | null = null;
   const c: FixtureCommit[] = [];
 
@@ -38,9 +39,7 @@ describe('alt-ostreed authorisation', () => {
     const repo = await createRepo();
     c.push(await repo.commit({ ref: REF, version: '1.0', timestamp: '2024-01-01 00:00:00' }));
     c.push(await repo.commit({ ref: REF, version: '1.1', timestamp: '2024-02-01 00:00:00' }));
-    server = await serveDir(repo.path);
-    sysroot = await createSysroot({ repoUrl: server.url, ref: REF, commit: c[0]!.checksum });
-    bus = await startPrivateBus();
+    ({ sysroot, bus } = world = await startBackendWorld(repo, c[0]!.checksum));
   });
 
   afterEach(async () => {
@@ -49,9 +48,7 @@ describe('alt-ostreed authorisation', () => {
   });
 
   afterAll(async () => {
-    await bus?.stop();
-    await server?.close();
-    await sysroot?.destroy();
+    await world?.close();
   });
 
   it('refuses every method to a uid that is not configured, but lets it read properties', async () => {

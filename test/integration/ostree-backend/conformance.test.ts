@@ -10,14 +10,15 @@ import { connectBus } from '../../../src/dbus/bus.js';
 import { parseIntrospectionXml, type IntrospectedInterface } from '../../../src/dbus/introspection-xml.js';
 import type { MessageBus } from '../../../src/dbus/peer.js';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
-import { startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
-import { createRepo, serveDir, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
-import { createSysroot, type TestSysroot } from '../../helpers/sysroot.js';
+import type { PrivateBus } from '../../helpers/dbus-daemon.js';
+import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
+import { createRepo, type FixtureCommit } from '../../helpers/ostree-repo.js';
+import type { TestSysroot } from '../../helpers/sysroot.js';
 
 const run = promisify(execFile);
 const XML = fileURLToPath(new URL('../../../src/ostree/rpmostree1.xml', import.meta.url));
 const GLIB_CLIENT = fileURLToPath(new URL('./glib-rpmostree-client.py', import.meta.url));
-const REF = 'altcos/x86_64/sisyphus';
+const REF = BACKEND_REF;
 
 /** Comparable shape: member names with their wire types and access. */
 function shape(i: IntrospectedInterface): object {
@@ -37,8 +38,8 @@ async function introspect(bus: MessageBus, path: string): Promise<IntrospectedIn
 
 describe('alt-ostreed wire conformance', () => {
   let bus: PrivateBus;
-  let server: StaticServer;
   let sysroot: TestSysroot;
+  let world: BackendWorld | undefined;
   let daemon: RunningBackend;
   let client: MessageBus;
   const c: FixtureCommit[] = [];
@@ -47,9 +48,7 @@ describe('alt-ostreed wire conformance', () => {
     const repo = await createRepo();
     c.push(await repo.commit({ ref: REF, version: '1.0', timestamp: '2024-01-01 00:00:00' }));
     c.push(await repo.commit({ ref: REF, version: '1.1', timestamp: '2024-02-01 00:00:00' }));
-    server = await serveDir(repo.path);
-    sysroot = await createSysroot({ repoUrl: server.url, ref: REF, commit: c[0]!.checksum });
-    bus = await startPrivateBus();
+    ({ sysroot, bus } = world = await startBackendWorld(repo, c[0]!.checksum));
     daemon = await startBackend({ busAddress: bus.address, sysroot });
     client = await connectBus({ address: bus.address });
   });
@@ -57,9 +56,7 @@ describe('alt-ostreed wire conformance', () => {
   afterAll(async () => {
     client?.disconnect();
     await daemon?.stop();
-    await bus?.stop();
-    await server?.close();
-    await sysroot?.destroy();
+    await world?.close();
   });
 
   it('introspects exactly the XML interfaces on the Sysroot and OS objects', async () => {

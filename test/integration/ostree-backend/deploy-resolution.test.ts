@@ -2,18 +2,19 @@
 // download-only / dry-run), against a real repo and fake-booted sysroot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
-import { startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
-import { createRepo, serveDir, type FixtureCommit, type StaticServer } from '../../helpers/ostree-repo.js';
-import { createSysroot, type TestSysroot } from '../../helpers/sysroot.js';
+import type { PrivateBus } from '../../helpers/dbus-daemon.js';
+import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
+import { createRepo, type FixtureCommit } from '../../helpers/ostree-repo.js';
+import type { TestSysroot } from '../../helpers/sysroot.js';
 import { connectClient, opts, runTransaction, type Client } from './rpmostree-client.js';
 
-const REF = 'altcos/x86_64/sisyphus';
+const REF = BACKEND_REF;
 const OTHER = 'altcos/x86_64/p11';
 
 describe('alt-ostreed revision resolution', () => {
   let bus: PrivateBus;
-  let server: StaticServer;
   let sysroot: TestSysroot;
+  let world: BackendWorld | undefined;
   let daemon: RunningBackend;
   let client: Client;
   const c: FixtureCommit[] = [];
@@ -29,9 +30,7 @@ describe('alt-ostreed revision resolution', () => {
     c.push(await repo.commit({ ref: REF, version: '41.20240201.0', timestamp: '2024-02-01 00:00:00' }));
     c.push(await repo.commit({ ref: REF, version: '41.20240301.0', timestamp: '2024-03-01 00:00:00' }));
     offBranch = await repo.commit({ ref: OTHER, version: '11.0', timestamp: '2024-04-01 00:00:00' });
-    server = await serveDir(repo.path);
-    sysroot = await createSysroot({ repoUrl: server.url, ref: REF, commit: c[1]!.checksum });
-    bus = await startPrivateBus();
+    ({ sysroot, bus } = world = await startBackendWorld(repo, c[1]!.checksum));
     daemon = await startBackend({ busAddress: bus.address, sysroot });
     client = await connectClient(bus.address);
   });
@@ -39,9 +38,7 @@ describe('alt-ostreed revision resolution', () => {
   afterAll(async () => {
     client?.close();
     await daemon?.stop();
-    await bus?.stop();
-    await server?.close();
-    await sysroot?.destroy();
+    await world?.close();
   });
 
   it('pulls without staging with download-only, and stages nothing with dry-run', async () => {
