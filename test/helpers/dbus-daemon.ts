@@ -89,7 +89,8 @@ export async function startPrivateBus(opts: PrivateBusOptions = {}): Promise<Pri
   };
 }
 
-async function killAndWait(child: ChildProcess): Promise<void> {
+/** Sends SIGTERM, escalates to SIGKILL after 5 s, and resolves once `child` has exited. */
+export async function killAndWait(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

@@ -1,6 +1,7 @@
 // Runs test/helpers/glib-peer.py (GLib peer-to-peer server or client written like rpm-ostree's).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { killAndWait } from './dbus-daemon.js';
 
 const SCRIPT = fileURLToPath(new URL('./glib-peer.py', import.meta.url));
 /** The reference XML vendored in src/ostree. */
@@ -58,17 +59,8 @@ export async function startGlibPeerServer(socket: string, finish: 'success' | 'f
             const timer = setTimeout(() => reject(new Error(`no matching glib event; got ${JSON.stringify(events)}`)), timeoutMs);
             waiters.push({ pred, resolve: () => (clearTimeout(timer), resolve()) });
           }),
-    stop: () => stopChild(child),
+    stop: () => killAndWait(child),
   };
-}
-
-async function stopChild(child: ChildProcessWithoutNullStreams): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** What the GLib client saw. */
