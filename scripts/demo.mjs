@@ -7,7 +7,6 @@
 // the demo then restarts that node's services, as a boot would.
 //
 //   npm run demo -- [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--json] [--timeout SECS]
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ const { createRepo, serveDir } = await import(new URL('test/helpers/ostree-repo.
 const { startTestGraphd } = await import(new URL('test/helpers/graphd.js', dist).href);
 const { createTestbedNode } = await import(new URL('test/helpers/testbed-node.js', dist).href);
 const { FLEET_DEMO_REF, summarise, releasePolicy } = await import(new URL('scripts/demo-lib.js', dist).href);
+const { spawnServer } = await import(new URL('test/integration/fleetlock/spawn.js', dist).href);
 
 const { values: opt } = parseArgs({
   options: {
@@ -58,22 +58,8 @@ let fleetlockd = null;
 let fleetUrl = null;
 if (strategy === 'fleet_lock') {
   const stateDir = await mkdtemp(join(tmpdir(), 'alt-fleetlockd-'));
-  fleetlockd = spawn(process.execPath, [new URL('src/fleetlock/server/main.js', dist).pathname, '--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', stateDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  fleetUrl = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`alt-fleetlockd did not start:\n${out}`)), 15_000);
-    fleetlockd.stdout.setEncoding('utf8').on('data', (c) => {
-      out += c;
-      const m = /url=(http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
-      }
-    });
-    fleetlockd.once('exit', (code) => reject(new Error(`alt-fleetlockd exited ${code}:\n${out}`)));
-  });
+  fleetlockd = await spawnServer(['--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', stateDir]);
+  fleetUrl = fleetlockd.url.endsWith('/') ? fleetlockd.url : `${fleetlockd.url}/`;
   say(`${stamp()} alt-fleetlockd at ${fleetUrl} (group default, ${slots} slot(s))`);
 }
 
@@ -129,7 +115,7 @@ const finals = await Promise.all(nodes.map((n) => n.bootedVersion()));
 const reboots = await Promise.all(nodes.map((n) => n.reboots()));
 const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0 });
 for (const n of nodes) await n.destroy();
-fleetlockd?.kill('SIGTERM');
+await fleetlockd?.stop('SIGTERM');
 await graphd.close();
 await http.close();
 

@@ -1,7 +1,7 @@
 // Shared fixtures of the agent integration suites: the real alt-fleetlockd process (quick-start
 // flags, admin API on), the operator CLI from dist/, and a read of the backend's deployments over
 // the node's private bus with the real rpm-ostree client.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,9 @@ import { createFleetLockClient, type FleetLockClient } from '../../../src/fleetl
 import { createOstreeClient } from '../../../src/ostree/client/index.js';
 import type { DeploymentSet } from '../../../src/ostree/deployment.js';
 import type { AgentRecord, TestbedNode } from '../../helpers/testbed-node.js';
+import { spawnServer } from '../fleetlock/spawn.js';
 
 const DIST = fileURLToPath(new URL('../../../dist/', import.meta.url));
-const FLEETLOCKD = join(DIST, 'src/fleetlock/server/main.js');
 const UPDATECTL = join(DIST, 'src/cli/main.js');
 
 /** The booted ref of every test node. */
@@ -41,27 +41,8 @@ export async function startFleetlockd(slots: number): Promise<TestFleetlockd> {
   const dir = await mkdtemp(join(tmpdir(), 'alt-fleetlockd-agent-'));
   const tokenFile = join(dir, 'admin-token');
   await writeFile(tokenFile, 'admin-secret\n', { mode: 0o600 });
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [FLEETLOCKD, '--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', join(dir, 'state'), '--admin-token-file', tokenFile],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`alt-fleetlockd did not start:\n${out}`)), 15_000);
-    const onData = (c: string): void => {
-      out += c;
-      const m = /url=(http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
-      }
-    };
-    child.stdout?.setEncoding('utf8').on('data', onData);
-    child.stderr?.setEncoding('utf8').on('data', onData);
-    child.once('exit', (code) => reject(new Error(`alt-fleetlockd exited ${String(code)}:\n${out}`)));
-  });
+  const server = await spawnServer(['--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', join(dir, 'state'), '--admin-token-file', tokenFile]);
+  const url = server.url.endsWith('/') ? server.url : `${server.url}/`;
   const admin = createFleetLockAdminClient({ baseUrl: url, token: 'admin-secret' });
   const client = createFleetLockClient({ baseUrl: url });
   return {
@@ -72,8 +53,7 @@ export async function startFleetlockd(slots: number): Promise<TestFleetlockd> {
     async stop() {
       await admin.close();
       await client.close();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
+      await server.stop('SIGTERM');
       await rm(dir, { recursive: true, force: true });
     },
   };

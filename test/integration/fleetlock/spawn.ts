@@ -1,12 +1,15 @@
 // Spawns the built alt-fleetlockd (`node dist/src/fleetlock/server/main.js`) and waits for its
 // `listening` log line.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+// The repository root, from test/integration/fleetlock (vitest) or dist/test/integration/fleetlock
+// (the demo), independent of the working directory.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/dist\/$/, '/');
 /** Path of the built server entry point. */
-export const SERVER_MAIN = join(process.cwd(), 'dist/src/fleetlock/server/main.js');
+export const SERVER_MAIN = `${ROOT}dist/src/fleetlock/server/main.js`;
 /** Path of the built CLI entry point. */
-export const CLI_MAIN = join(process.cwd(), 'dist/src/cli/main.js');
+export const CLI_MAIN = `${ROOT}dist/src/cli/main.js`;
 
 /** A spawned server. */
 export interface Spawned {
