@@ -2,6 +2,10 @@
 // Agent footprint on real parts (one testbed node: private bus, fake-booted sysroot, alt-ostreed,
 // alt-graphd), each against a baseline measured in the same run:
 //   agent-idle-rss: RSS of alt-updated polling steadily vs a bare `node` process idling (target <= 1.3)
+//   agent-idle-rss-semi-space-only: the same agent with only the young-generation flag (before the
+//     shebang's --liftoff-only --no-opt), to show what those flags buy
+//   stack-floor-*: a process that only loads one mandated library (with the agent's node flags) and
+//     idles, vs the same bare node: where the floor under the agent is
 //   agent-start-to-ready: spawn -> READY=1 on the notify socket vs spawn -> exit of `node -e 0`
 //   agent-cpu-per-poll: CPU ms per steady-state poll cycle (reported; baseline: one bare node idle second)
 import { spawn, execFileSync } from 'node:child_process';
@@ -12,7 +16,7 @@ import { join } from 'node:path';
 const dist = new URL('../dist/', import.meta.url);
 const { createRepo, serveDir } = await import(new URL('test/helpers/ostree-repo.js', dist).href);
 const { startTestGraphd, waitFor } = await import(new URL('test/helpers/graphd.js', dist).href);
-const { createTestbedNode } = await import(new URL('test/helpers/testbed-node.js', dist).href);
+const { createTestbedNode, ALT_UPDATED_NODE_ARGS } = await import(new URL('test/helpers/testbed-node.js', dist).href);
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -32,6 +36,25 @@ async function medianRss(pid, n = 5) {
   }
   return xs.sort((a, b) => a - b)[Math.floor(n / 2)];
 }
+// Floor probes: an ES module entry (as the agent is) that loads node:http, then one library each.
+const FLOOR_PRELUDE = `const http = await import('node:http');
+const serveOnce = (fn) => new Promise((done) => { const s = http.createServer((q, r) => r.end('{}')).listen(0, '127.0.0.1', async () => { await fn('http://127.0.0.1:' + s.address().port + '/'); s.close(); done(); }); });`;
+const FLOOR = {
+  'esm-node-http': '',
+  undici: `const u = await import('undici'); await serveOnce(async (url) => { const r = await u.request(url); await r.body.text(); });`,
+  'dbus-next': `await import('dbus-next');`,
+  pino: `await import('pino');`,
+  'smol-toml': `await import('smol-toml');`,
+  'all-four': `const u = await import('undici'); await import('dbus-next'); await import('pino'); await import('smol-toml'); await serveOnce(async (url) => { const r = await u.request(url); await r.body.text(); });`,
+};
+const FLOOR_UNITS = {
+  'esm-node-http': 'node, an ES module entry and node:http, idle',
+  undici: 'the same + undici after one request',
+  'dbus-next': 'the same + dbus-next',
+  pino: 'the same + pino',
+  'smol-toml': 'the same + smol-toml',
+  'all-four': 'the same + undici (one request), dbus-next, pino, smol-toml',
+};
 const line = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 // Notify socket listener (PID 1 stand-in): prints one line per datagram with a monotonic timestamp.
@@ -65,6 +88,7 @@ await new Promise((resolve) => {
 });
 const monoNs = () => process.hrtime.bigint(); // CLOCK_MONOTONIC, same clock as the listener
 
+const agentNodeArgs = [...ALT_UPDATED_NODE_ARGS]; // as installed: the shebang of src/agent/main.ts
 const repo = await createRepo();
 await repo.commit({ ref: 'altcos/x86_64/sisyphus', version: '20261101.0.0' });
 const http = await serveDir(repo.path);
@@ -74,7 +98,9 @@ const node = await createTestbedNode({
   repoUrl: http.url,
   ref: 'altcos/x86_64/sisyphus',
   configToml: `[cincinnati]\nbase_url = "${graphd.url}"\n[agent.timing]\nsteady_interval_secs = 1\n[updates]\nstrategy = "immediate"\n`,
-  agentEnv: { NOTIFY_SOCKET: sock, NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '--max-semi-space-size=1' /* as systemd/system/alt-updated.service */ },
+  agentEnv: { NOTIFY_SOCKET: sock },
+  // Read at every agent start: the semi-space-only row swaps them in place.
+  agentNodeArgs,
 });
 try {
   // Start-to-READY, 5 runs (backend already up), median.
@@ -108,22 +134,6 @@ try {
   const agentRss = await medianRss(pid);
   const bareRss = await medianRss(bare.pid);
   line({ name: 'agent-idle-rss', value: agentRss, baseline: bareRss, ratio: agentRss / bareRss, target: '<=1.3', unit: 'KiB' });
-  // Where the floor is: a process that only loads the fixed stack (undici with one request,
-  // dbus-next, pino, smol-toml) and idles, with the agent's node flags.
-  const floorSrc = `
-    const u = await import(${JSON.stringify(new URL('../node_modules/undici/index.js', import.meta.url).href)});
-    await import('dbus-next'); await import('pino'); await import('smol-toml');
-    const http = await import('node:http');
-    const s = http.createServer((q, r) => r.end('{}')).listen(0, '127.0.0.1', async () => {
-      const res = await u.request('http://127.0.0.1:' + s.address().port + '/'); await res.body.text(); s.close();
-      setInterval(() => {}, 1000);
-    });`;
-  const floor = spawn(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', floorSrc], { cwd: new URL('..', import.meta.url).pathname });
-  await sleep(2500);
-  const floorRss = await medianRss(floor.pid);
-  floor.kill();
-  line({ name: 'agent-idle-rss-vs-stack-floor', value: agentRss, baseline: floorRss, ratio: agentRss / floorRss, target: 'report', unit: 'KiB (baseline: node + undici/dbus-next/pino/smol-toml loaded, idle)' });
-
   const polls0 = node.records.filter((r) => r.event === 'no_update').length;
   const cpu0 = await cpuTicks(pid);
   const bare0 = await cpuTicks(bare.pid);
@@ -132,8 +142,27 @@ try {
   const polls = node.records.filter((r) => r.event === 'no_update').length - polls0;
   const cpuMs = ((await cpuTicks(pid)) - cpu0) * (1000 / CLK_TCK);
   const bareCpuMsPerSec = (((await cpuTicks(bare.pid)) - bare0) * (1000 / CLK_TCK)) / ((Date.now() - t0) / 1000);
-  bare.kill();
   line({ name: 'agent-cpu-per-poll', value: cpuMs / polls, baseline: bareCpuMsPerSec, ratio: bareCpuMsPerSec > 0 ? cpuMs / polls / bareCpuMsPerSec : null, target: 'report', unit: 'ms CPU per poll (baseline: bare node ms CPU per s)' });
+
+  // The same agent with the young-generation flag only.
+  await node.stopAgent();
+  agentNodeArgs.splice(0, agentNodeArgs.length, '--max-semi-space-size=1');
+  const n0 = node.records.length;
+  await node.startAgent();
+  await waitFor('steady polling (semi-space only)', () => node.records.slice(n0).filter((r) => r.event === 'no_update').length >= 8, 120_000);
+  await sleep(3000);
+  const semiRss = await medianRss(node.agent().pid);
+  line({ name: 'agent-idle-rss-semi-space-only', value: semiRss, baseline: bareRss, ratio: semiRss / bareRss, target: 'report', unit: 'KiB (agent with --max-semi-space-size=1 only)' });
+
+  // The floor: one idle process per mandated library, with the agent's node flags.
+  for (const [name, src] of Object.entries(FLOOR)) {
+    const p = spawn(process.execPath, [...ALT_UPDATED_NODE_ARGS, '--input-type=module', '-e', `${FLOOR_PRELUDE}\n${src}\nsetInterval(() => {}, 1000);`], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'inherit', 'inherit'] });
+    await sleep(2500);
+    const rss = await medianRss(p.pid);
+    p.kill();
+    line({ name: `stack-floor-${name}`, value: rss, baseline: bareRss, ratio: rss / bareRss, target: 'report', unit: `KiB (${FLOOR_UNITS[name]})` });
+  }
+  bare.kill();
 } finally {
   await node.destroy();
   await graphd.close();

@@ -1,5 +1,9 @@
 // Benchmark: parse + validate + select on a synthetic 10,000-node / 200,000-edge graph, against a
 // bare JSON.parse of the same bytes in the same run. Prints one JSON line. Run after `npm run build`.
+// A second line (graph-select-agent-flags) times the same select in a child running with the
+// agent's node flags (its shebang: no TurboFan), against this process's time: what those flags cost.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseGraphText } from '../dist/src/graph/parse.js';
@@ -72,6 +76,10 @@ for (let r = 0; r < RUNS + 3; r++) {
 const value = median(full);
 const baseline = median(base);
 if (sink === 0) throw new Error('unreachable');
+if (process.env.GRAPH_SELECT_CHILD) {
+  console.log(JSON.stringify({ value }));
+  process.exit(0);
+}
 console.log(JSON.stringify({
   name: 'graph-select',
   value: Number(value.toFixed(2)),
@@ -82,4 +90,17 @@ console.log(JSON.stringify({
   bytes: text.length,
   nodes: NODES,
   edges: EDGES,
+}));
+
+const { ALT_UPDATED_NODE_ARGS } = await import('../dist/test/helpers/testbed-node.js');
+const child = spawnSync(process.execPath, [...ALT_UPDATED_NODE_ARGS, fileURLToPath(import.meta.url)], { env: { ...process.env, GRAPH_SELECT_CHILD: '1' }, encoding: 'utf8' });
+if (child.status !== 0) throw new Error(`agent-flags child failed: ${child.stderr}`);
+const agentValue = JSON.parse(child.stdout.trim().split('\n').pop()).value;
+console.log(JSON.stringify({
+  name: 'graph-select-agent-flags',
+  value: Number(agentValue.toFixed(2)),
+  baseline: Number(value.toFixed(2)),
+  ratio: Number((agentValue / value).toFixed(3)),
+  target: 'report',
+  unit: `ms (with the agent's node flags ${ALT_UPDATED_NODE_ARGS.join(' ')}; baseline: graph-select above)`,
 }));

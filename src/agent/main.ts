@@ -1,4 +1,12 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1 --liftoff-only --no-opt
+// The flags above keep an agent that idles for minutes between short polls small; V8 takes them
+// only on the command line (not NODE_OPTIONS, not setFlagsFromString after start), so they live in
+// the entry point itself and tests spawn the agent with them (test/helpers/testbed-node.ts):
+// --max-semi-space-size=1: a 1 MiB young generation; the default 16 MiB stays resident.
+// --liftoff-only: undici's llhttp WebAssembly parser stays in the baseline tier; tiering it up costs
+//   about 10 MiB that is never returned, for a parser that reads a few KiB per poll.
+// --no-opt: no TurboFan for JavaScript (about 5 MiB); a 10,000-release graph then selects in ~70 ms
+//   instead of ~30 ms, once per poll. Measured by bench/agent-idle.mjs (docs/development/benchmarks.md).
 // alt-updated: the update agent daemon. Parses flags, loads and validates configuration, waits for the
 // update backend, composes the agent (compose.ts) and runs it until SIGTERM. Exit codes: 0 after a
 // clean stop, 1 on invalid configuration or identity (systemd restarts it with Restart=on-failure).

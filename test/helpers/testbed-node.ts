@@ -5,7 +5,7 @@
 // new default); `powerCycleIfRebooted` then restarts the node's services as a real boot would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,18 @@ export const ALT_UPDATED = [
   fileURLToPath(new URL('../../dist/src/agent/main.js', import.meta.url)),
   fileURLToPath(new URL('../../src/agent/main.js', import.meta.url)),
 ].find((p) => p.includes('/dist/') && existsSync(p))!;
+
+/**
+ * The node flags the agent's `#!/usr/bin/env -S node ...` line gives it when installed, so tests,
+ * the demo and the benchmark run it as systemd does.
+ */
+export const ALT_UPDATED_NODE_ARGS: readonly string[] = shebangNodeArgs(readFileSync(ALT_UPDATED, 'utf8'));
+
+/** The arguments after `node` in a `#!/usr/bin/env [-S] node ARGS` first line; [] for other lines. */
+export function shebangNodeArgs(source: string): string[] {
+  const m = /^#!\/usr\/bin\/env (?:-S )?node((?: +\S+)*) *$/m.exec(source.slice(0, source.indexOf('\n')));
+  return m?.[1]?.trim().split(/ +/).filter(Boolean) ?? [];
+}
 
 /** One parsed agent log record (`--log-format json`). */
 export interface AgentRecord {
@@ -45,6 +57,8 @@ export interface TestbedNodeOptions {
   readonly onRecord?: (node: string, rec: AgentRecord) => void;
   /** Extra environment for the agent process (e.g. NOTIFY_SOCKET for a listener). */
   readonly agentEnv?: Readonly<Record<string, string>>;
+  /** Node flags for the agent; default: its shebang's ({@link ALT_UPDATED_NODE_ARGS}). Read at every start. */
+  readonly agentNodeArgs?: readonly string[];
 }
 
 /** A running simulated node. */
@@ -103,7 +117,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
   let seenReboots = 0;
 
   const startAgent = async (): Promise<void> => {
-    const child = spawn(process.execPath, [ALT_UPDATED, '--root', root, '--bus-address', bus.address, '--log-format', 'json', '--log-level', 'debug'], {
+    const child = spawn(process.execPath, [...(o.agentNodeArgs ?? ALT_UPDATED_NODE_ARGS), ALT_UPDATED, '--root', root, '--bus-address', bus.address, '--log-format', 'json', '--log-level', 'debug'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NOTIFY_SOCKET: '', ...o.agentEnv },
     });

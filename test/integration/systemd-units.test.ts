@@ -2,11 +2,12 @@
 // in systemd/system/, the security exposure of alt-updated.service, and sysusers + tmpfiles applied
 // to a temporary root.
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALT_UPDATED, ALT_UPDATED_NODE_ARGS, shebangNodeArgs } from '../helpers/testbed-node.js';
 
 const exec = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -84,6 +85,26 @@ describe('systemd units', () => {
     expect(keys('After').join(' ')).toContain('boot-complete.target');
     expect(keys('ConditionKernelCommandLine')).toEqual(['!rd.live.image']);
     expect(keys('ReadWritePaths').join(' ')).toContain('/run/alt-updated');
+  });
+
+  it('start the agent from its own #! line with the node flags the tests use, none left to the unit', async () => {
+    // As installed: /usr/bin/alt-updated is an executable link to the entry point, run by the kernel
+    // through `/usr/bin/env -S node FLAGS`; node refuses unknown or misspelt flags.
+    const text = await readFile(ALT_UPDATED, 'utf8');
+    expect(shebangNodeArgs(text)).toEqual(ALT_UPDATED_NODE_ARGS);
+    expect(ALT_UPDATED_NODE_ARGS).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--liftoff-only', '--no-opt']));
+    const unit = await readFile(join(UNITS, 'alt-updated.service'), 'utf8');
+    expect(unit).not.toMatch(/^Environment=.*NODE_OPTIONS/m);
+    const mode = (await stat(ALT_UPDATED)).mode & 0o7777;
+    const link = join(dir, 'usr-bin-alt-updated');
+    await symlink(ALT_UPDATED, link);
+    await chmod(ALT_UPDATED, mode | 0o111);
+    try {
+      const r = await run(link, ['--help']);
+      expect(r, r.output).toEqual({ code: 0, output: expect.stringMatching(/^usage: alt-updated /) });
+    } finally {
+      await chmod(ALT_UPDATED, mode);
+    }
   });
 
   it('create the alt-updated user and its runtime directories in a fresh root', async () => {

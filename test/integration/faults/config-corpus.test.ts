@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/errors.js';
 import { parseFragment } from '../../../src/config/fragments.js';
 import { settingsFromFragments } from '../../../src/config/load.js';
-import { ALT_UPDATED } from '../../helpers/testbed-node.js';
+import { ALT_UPDATED, ALT_UPDATED_NODE_ARGS } from '../../helpers/testbed-node.js';
 import { generateConfigCases } from '../../unit/corpus/gen-config.js';
 
 const SEED = 9119;
@@ -17,7 +17,7 @@ const CASES = 24;
 const FRAGMENT = 'etc/alt-updated/config.d/50-corpus.toml';
 
 function runAgent(root: string): Promise<{ code: number | null; lines: string[] }> {
-  const child = spawn(process.execPath, [ALT_UPDATED, '--root', root, '--log-format', 'json', '--bus-address', 'unix:path=/nonexistent/bus'], {
+  const child = spawn(process.execPath, [...ALT_UPDATED_NODE_ARGS, ALT_UPDATED, '--root', root, '--log-format', 'json', '--bus-address', 'unix:path=/nonexistent/bus'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NOTIFY_SOCKET: '' },
   });
