@@ -50,6 +50,7 @@ export class Transaction {
   readonly #opts: TransactionOptions;
   readonly #server: PeerServer;
   #forceClose: NodeJS.Timeout | null = null;
+  #closing: Promise<void> | null = null;
 
   private constructor(opts: TransactionOptions, server: PeerServer) {
     this.#opts = opts;
@@ -172,13 +173,19 @@ export class Transaction {
     if (this.#phase === 'waiting') this.cancel(reason);
   }
 
-  /** Closes the server and every peer; idempotent. */
-  async close(): Promise<void> {
-    if (this.#phase === 'closed') return;
-    if (this.executing) this.#abort.abort();
-    this.#phase = 'closed';
-    if (this.#forceClose) clearTimeout(this.#forceClose);
-    await this.#server.close().catch(() => undefined);
-    this.#opts.onClosed();
+  /**
+   * Closes the server and every peer; idempotent. Every call resolves only once the socket file is
+   * gone: the next transaction binds the same path, and an unlink still in flight from this one
+   * would delete the new socket under its client (seen as ENOENT on connect).
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.executing) this.#abort.abort();
+      this.#phase = 'closed';
+      if (this.#forceClose) clearTimeout(this.#forceClose);
+      await this.#server.close().catch(() => undefined);
+      this.#opts.onClosed();
+    })();
+    return this.#closing;
   }
 }

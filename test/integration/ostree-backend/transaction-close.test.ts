@@ -1,0 +1,47 @@
+// Transaction sockets on a real filesystem: every transaction binds the same path, and closing a
+// listening unix socket unlinks its path (libuv), so the daemon must see one closing complete before
+// it binds the next. A close still in flight once deleted the next transaction's socket under its
+// client (ENOENT on connect, found by bench/stage-finalize.mjs).
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../../src/common/logger.js';
+import { Transaction, type TransactionOptions } from '../../../src/ostree/backend/transaction.js';
+import { RPMOSTREE_XML } from '../../helpers/glib-peer.js';
+
+describe('transaction socket lifecycle', () => {
+  let dir = '';
+  let xml = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tx-close-'));
+    xml = await readFile(RPMOSTREE_XML, 'utf8');
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  const options = (socketPath: string, onClosed: () => void = () => undefined): TransactionOptions => ({
+    xml,
+    socketPath,
+    uids: [process.getuid?.() ?? 0],
+    title: 'test',
+    clientDescription: 'test',
+    forceCloseMs: 30_000,
+    logger: memoryLogger(),
+    work: async () => undefined,
+    afterWork: async () => undefined,
+    onClosed,
+  });
+
+  it('a second close waits for the first to unlink the socket and runs onClosed once', async () => {
+    const path = join(dir, 'transaction.sock');
+    let closed = 0;
+    const tx = await Transaction.create(options(path, () => closed++));
+    const first = tx.close();
+    await tx.close();
+    expect(existsSync(path)).toBe(false);
+    expect(closed).toBe(1);
+    await first;
+    expect(closed).toBe(1);
+  });
+});
