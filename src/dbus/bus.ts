@@ -3,7 +3,7 @@
 import dbus from 'dbus-next';
 import MessageBusCtor from 'dbus-next/lib/bus.js';
 import createConnection from 'dbus-next/lib/connection.js';
-import { armClose, wrapConnection, type ConnectionLike } from './connection.js';
+import { armClose, waitConnected, wrapConnection, type ConnectionLike } from './connection.js';
 import { DBusAdapterError } from './errors.js';
 import { assertUnixPathAddress, type MessageBus } from './peer.js';
 
@@ -51,34 +51,7 @@ export async function connectBus(opts: ConnectBusOptions = {}): Promise<MessageB
   const inner = createConnection({ busAddress: address, authMethods: ['EXTERNAL'] }) as ConnectionLike;
   const bus = new MessageBusCtor(wrapConnection(inner, { driverless: false, uniqueName: '' }));
   armClose(bus);
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  await new Promise<void>((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      bus.off('connect', onConnect);
-      bus.off('error', onError);
-      inner.stream.off('close', onClose);
-    };
-    const fail = (err: Error): void => {
-      cleanup();
-      inner.stream.destroy();
-      reject(err);
-    };
-    const onConnect = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: unknown): void =>
-      fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `cannot connect to bus ${address}: ${String(err)}`, { cause: err }));
-    const onClose = (): void => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `bus ${address} closed the connection`));
-    const timer = setTimeout(
-      () => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `bus ${address} did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    bus.on('connect', onConnect);
-    bus.on('error', onError);
-    inner.stream.once('close', onClose);
-  });
+  await waitConnected(bus, inner, bus, opts.timeoutMs ?? 10_000, `bus ${address}`);
   bus.on('error', (err: unknown) => opts.onError?.(err));
   return bus;
 }

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import dbus from 'dbus-next';
 import { unmarshalMessages } from 'dbus-next/lib/message.js';
 import { marshallMessage, messageToJsFmt } from 'dbus-next/lib/marshall-compat.js';
-import { DISCONNECTED_ERROR } from './errors.js';
+import { DBusAdapterError, DISCONNECTED_ERROR } from './errors.js';
 
 const { Message, MessageType, MessageFlag } = dbus;
 
@@ -182,4 +182,39 @@ export function whenClosed(bus: dbus.MessageBus): Promise<void> {
 /** True once the bus connection's stream has closed. */
 export function isClosed(bus: dbus.MessageBus): boolean {
   return internals(bus)._connection.stream.closed;
+}
+
+/**
+ * Resolves when `ready` emits 'connect' (the connection after authentication on a peer link, the
+ * MessageBus after Hello on a bus); rejects with DBUS_CONNECT_FAILED, and destroys the stream, on an
+ * error, a close or `timeoutMs` first. `what` names the other end in the messages.
+ */
+export function waitConnected(ready: EventEmitter, conn: ConnectionLike, bus: dbus.MessageBus, timeoutMs: number, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      ready.off('connect', onConnect);
+      bus.off('error', onError);
+      conn.stream.off('close', onClose);
+    };
+    const fail = (err: Error): void => {
+      cleanup();
+      conn.stream.destroy();
+      reject(err);
+    };
+    const onConnect = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: unknown): void =>
+      fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `cannot connect to ${what}: ${String(err)}`, { cause: err }));
+    const onClose = (): void => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} closed the connection during setup`));
+    const timer = setTimeout(
+      () => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    ready.once('connect', onConnect);
+    bus.on('error', onError);
+    conn.stream.once('close', onClose);
+  });
 }

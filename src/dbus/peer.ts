@@ -7,7 +7,7 @@ import net from 'node:net';
 import dbus from 'dbus-next';
 import MessageBusCtor from 'dbus-next/lib/bus.js';
 import createConnection from 'dbus-next/lib/connection.js';
-import { armClose, streamConnection, wrapConnection, type ConnectionLike } from './connection.js';
+import { armClose, streamConnection, waitConnected, wrapConnection, type ConnectionLike } from './connection.js';
 import { DBusAdapterError } from './errors.js';
 import { serverHandshake } from './sasl-server.js';
 
@@ -27,36 +27,6 @@ export interface ConnectPeerOptions {
 /** Unique name our adapter reports to the local MessageBus for a peer link (never on the wire). */
 const CLIENT_NAME = ':peer.client';
 const SERVER_NAME = ':peer.server';
-
-function waitConnected(conn: ConnectionLike, bus: MessageBus, timeoutMs: number, what: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      conn.off('connect', onConnect);
-      bus.off('error', onError);
-      conn.stream.off('close', onClose);
-    };
-    const fail = (err: Error): void => {
-      cleanup();
-      conn.stream.destroy();
-      reject(err);
-    };
-    const onConnect = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: unknown): void =>
-      fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `cannot connect to ${what}: ${String(err)}`, { cause: err }));
-    const onClose = (): void => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} closed the connection during setup`));
-    const timer = setTimeout(
-      () => fail(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    conn.once('connect', onConnect);
-    bus.on('error', onError);
-    conn.stream.once('close', onClose);
-  });
-}
 
 /** Checks an address is a `unix:path=` one (abstract sockets need dbus-next's optional native module). */
 export function assertUnixPathAddress(address: string): void {
@@ -78,7 +48,7 @@ export async function connectPeer(address: string, opts: ConnectPeerOptions = {}
   const conn = wrapConnection(inner, { driverless: true, uniqueName: CLIENT_NAME });
   const bus = new MessageBusCtor(conn);
   armClose(bus);
-  await waitConnected(inner, bus, opts.timeoutMs ?? 10_000, `peer ${address}`);
+  await waitConnected(inner, inner, bus, opts.timeoutMs ?? 10_000, `peer ${address}`);
   bus.on('error', (err: unknown) => opts.onError?.(err));
   return bus;
 }
