@@ -2,6 +2,7 @@
 // requests and errors by API and kind (Zincati's fleet_lock metrics).
 import type { FleetLockClient } from '../../fleetlock/client.js';
 import type { LockClientParams, LockPort } from '../../strategies/types.js';
+import type { FleetLockApi } from '../operator/metrics.js';
 import type { Metrics } from '../ports.js';
 
 function kindOf(err: unknown): string {
@@ -11,24 +12,17 @@ function kindOf(err: unknown): string {
 
 /** Wraps `client` so every call is counted in `metrics`; errors are rethrown unchanged. */
 export function lockPort(client: FleetLockClient, metrics: Metrics): LockPort {
+  const counted = async (api: FleetLockApi, call: () => Promise<void>): Promise<void> => {
+    metrics.fleetLockRequest(api);
+    try {
+      await call();
+    } catch (err: unknown) {
+      metrics.fleetLockError(api, kindOf(err));
+      throw err;
+    }
+  };
   return {
-    async preReboot(params: LockClientParams, signal?: AbortSignal): Promise<void> {
-      metrics.fleetLockRequest('pre_reboot');
-      try {
-        await client.preReboot(params, signal);
-      } catch (err: unknown) {
-        metrics.fleetLockError('pre_reboot', kindOf(err));
-        throw err;
-      }
-    },
-    async steadyState(params: LockClientParams, signal?: AbortSignal): Promise<void> {
-      metrics.fleetLockRequest('steady_state');
-      try {
-        await client.steadyState(params, signal);
-      } catch (err: unknown) {
-        metrics.fleetLockError('steady_state', kindOf(err));
-        throw err;
-      }
-    },
+    preReboot: (params: LockClientParams, signal?: AbortSignal) => counted('pre_reboot', () => client.preReboot(params, signal)),
+    steadyState: (params: LockClientParams, signal?: AbortSignal) => counted('steady_state', () => client.steadyState(params, signal)),
   };
 }
