@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --liftoff-only --no-opt
-// The flags above keep an agent that idles for minutes between short polls small; V8 takes them
-// only on the command line (not NODE_OPTIONS, not setFlagsFromString after start), so they live in
-// the entry point itself and tests spawn the agent with them (test/helpers/testbed-node.ts):
+// The flags above keep an agent that idles for minutes between short polls small. NODE_OPTIONS
+// refuses the last two and setFlagsFromString after start-up does not give their saving, so they
+// live in the entry point itself; tests spawn the agent with them (test/helpers/testbed-node.ts):
 // --max-semi-space-size=1: a 1 MiB young generation; the default 16 MiB stays resident.
 // --liftoff-only: undici's llhttp WebAssembly parser stays in the baseline tier; tiering it up costs
 //   about 10 MiB that is never returned, for a parser that reads a few KiB per poll.

@@ -29,8 +29,8 @@ export const ALT_UPDATED_NODE_ARGS: readonly string[] = shebangNodeArgs(readFile
 
 /** The arguments after `node` in a `#!/usr/bin/env [-S] node ARGS` first line; [] for other lines. */
 export function shebangNodeArgs(source: string): string[] {
-  const m = /^#!\/usr\/bin\/env (?:-S )?node((?: +\S+)*) *$/m.exec(source.slice(0, source.indexOf('\n')));
-  return m?.[1]?.trim().split(/ +/).filter(Boolean) ?? [];
+  const m = /^#!\/usr\/bin\/env (?:-S )?node((?: +\S+)*) *$/.exec(source.split('\n', 1)[0]!);
+  return m?.[1]?.split(' ').filter(Boolean) ?? [];
 }
 
 /** One parsed agent log record (`--log-format json`). */
