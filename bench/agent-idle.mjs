@@ -39,22 +39,19 @@ async function medianRss(pid, n = 5) {
 // Floor probes: an ES module entry (as the agent is) that loads node:http, then one library each.
 const FLOOR_PRELUDE = `const http = await import('node:http');
 const serveOnce = (fn) => new Promise((done) => { const s = http.createServer((q, r) => r.end('{}')).listen(0, '127.0.0.1', async () => { await fn('http://127.0.0.1:' + s.address().port + '/'); s.close(); done(); }); });`;
-const FLOOR = {
-  'esm-node-http': '',
-  undici: `const u = await import('undici'); await serveOnce(async (url) => { const r = await u.request(url); await r.body.text(); });`,
-  'dbus-next': `await import('dbus-next');`,
-  pino: `await import('pino');`,
-  'smol-toml': `await import('smol-toml');`,
-  'all-four': `const u = await import('undici'); await import('dbus-next'); await import('pino'); await import('smol-toml'); await serveOnce(async (url) => { const r = await u.request(url); await r.body.text(); });`,
+const FLOOR_LIBS = {
+  undici: { src: `const u = await import('undici'); await serveOnce(async (url) => { const r = await u.request(url); await r.body.text(); });`, what: 'undici after one request' },
+  'dbus-next': { src: `await import('dbus-next');`, what: 'dbus-next' },
+  pino: { src: `await import('pino');`, what: 'pino' },
+  'smol-toml': { src: `await import('smol-toml');`, what: 'smol-toml' },
 };
-const FLOOR_UNITS = {
-  'esm-node-http': 'node, an ES module entry and node:http, idle',
-  undici: 'the same + undici after one request',
-  'dbus-next': 'the same + dbus-next',
-  pino: 'the same + pino',
-  'smol-toml': 'the same + smol-toml',
-  'all-four': 'the same + undici (one request), dbus-next, pino, smol-toml',
-};
+const libs = Object.values(FLOOR_LIBS);
+/** [row name, code after the prelude, what the process holds]. */
+const FLOOR = [
+  ['esm-node-http', '', 'node, an ES module entry and node:http, idle'],
+  ...Object.entries(FLOOR_LIBS).map(([name, l]) => [name, l.src, `the same + ${l.what}`]),
+  ['all-four', libs.map((l) => l.src).join('\n'), `the same + ${libs.map((l) => l.what).join(', ')}`],
+];
 const line = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 // Notify socket listener (PID 1 stand-in): prints one line per datagram with a monotonic timestamp.
@@ -155,12 +152,12 @@ try {
   line({ name: 'agent-idle-rss-semi-space-only', value: semiRss, baseline: bareRss, ratio: semiRss / bareRss, target: 'report', unit: 'KiB (agent with --max-semi-space-size=1 only)' });
 
   // The floor: one idle process per mandated library, with the agent's node flags.
-  for (const [name, src] of Object.entries(FLOOR)) {
+  for (const [name, src, what] of FLOOR) {
     const p = spawn(process.execPath, [...ALT_UPDATED_NODE_ARGS, '--input-type=module', '-e', `${FLOOR_PRELUDE}\n${src}\nsetInterval(() => {}, 1000);`], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'inherit', 'inherit'] });
     await sleep(2500);
     const rss = await medianRss(p.pid);
     p.kill();
-    line({ name: `stack-floor-${name}`, value: rss, baseline: bareRss, ratio: rss / bareRss, target: 'report', unit: `KiB (${FLOOR_UNITS[name]})` });
+    line({ name: `stack-floor-${name}`, value: rss, baseline: bareRss, ratio: rss / bareRss, target: 'report', unit: `KiB (${what})` });
   }
   bare.kill();
 } finally {
