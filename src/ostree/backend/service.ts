@@ -256,7 +256,7 @@ export class BackendService {
       // next call on the bus socket): close it now instead of answering busy for up to 30 s.
       await active.tx.close();
     } else if (active) {
-      if (active.method === method && active.key === key && active.osPath === osPath) return active.tx.address;
+      if (active.method === method && active.key === key && active.osPath === osPath) return active.tx.handOut();
       throw new DBusMethodError(BUSY_ERROR, `Transaction in progress: ${active.title}\n You can cancel the current transaction with \`rpm-ostree cancel\``);
     }
     if (this.#rebooting) throw new DBusMethodError(FAILED_ERROR, 'Reboot initiated, cannot start new transaction');
@@ -318,6 +318,6 @@ export class BackendService {
       }).catch(() => null);
     }
     this.#emitChanges(before);
-    return tx.address;
+    return tx.handOut();
   }
 }

@@ -12,6 +12,9 @@ import type { ProgressSink } from './operations.js';
 /** The Transaction interface name. */
 export const TRANSACTION_IFACE = 'org.projectatomic.rpmostree1.Transaction';
 
+/** How long a finished transaction waits for a client it handed its address to (ms). */
+const JOIN_GRACE_MS = 2000;
+
 /** What a transaction runs once a client calls Start. */
 export type TransactionWork = (progress: ProgressSink, signal: AbortSignal) => Promise<void>;
 
@@ -51,6 +54,10 @@ export class Transaction {
   readonly #server: PeerServer;
   #forceClose: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
+  // Addresses handed out whose client has not connected yet: a transaction that finishes before its
+  // (joining) client connects stays open for it a little while (JOIN_GRACE_MS).
+  #expected = 0;
+  #grace: NodeJS.Timeout | null = null;
 
   private constructor(opts: TransactionOptions, server: PeerServer) {
     this.#opts = opts;
@@ -78,6 +85,12 @@ export class Transaction {
     return tx;
   }
 
+  /** The address for one more client (the creator, or a caller joining it); counts it as expected. */
+  handOut(): string {
+    this.#expected++;
+    return this.address;
+  }
+
   /** True while the work has not finished. */
   get executing(): boolean {
     return this.#phase === 'waiting' || this.#phase === 'running';
@@ -99,10 +112,29 @@ export class Transaction {
     });
     iface.exportOn(bus, '/');
     this.#peers.set(bus, iface);
+    this.#expected = Math.max(0, this.#expected - 1);
     void whenClosed(bus).then(() => {
       this.#peers.delete(bus);
-      if (this.#phase === 'finished' && this.#peers.size === 0) void this.close();
+      if (this.#phase === 'finished') this.#closeWhenIdle();
     });
+  }
+
+  /**
+   * Closes a finished transaction nobody is connected to: now, or after JOIN_GRACE_MS when a client
+   * was handed the address and has not connected yet (a restarted caller joining it). Whoever
+   * connects in the meantime closes it by hanging up, or the force-close timeout does.
+   */
+  #closeWhenIdle(): void {
+    if (this.#peers.size > 0) return;
+    if (this.#expected === 0) {
+      void this.close();
+      return;
+    }
+    this.#grace ??= setTimeout(() => {
+      this.#expected = 0;
+      if (this.#peers.size === 0) void this.close();
+      else this.#forceClose ??= setTimeout(() => void this.close(), this.#opts.forceCloseMs).unref();
+    }, JOIN_GRACE_MS).unref();
   }
 
   #start(iface: XmlInterface): boolean {
@@ -154,7 +186,7 @@ export class Transaction {
     this.#phase = 'finished';
     this.#emit('Finished', result.success, result.error);
     this.#opts.logger.info({ title: this.#opts.title, success: result.success, error: result.error }, 'transaction finished');
-    if (this.#peers.size === 0) void this.close();
+    if (this.#peers.size === 0) this.#closeWhenIdle();
     else this.#forceClose = setTimeout(() => void this.close(), this.#opts.forceCloseMs).unref();
   }
 
@@ -170,7 +202,9 @@ export class Transaction {
 
   /** Cancels only if no client has called Start yet (the caller left the bus first). */
   abandon(reason: string): void {
-    if (this.#phase === 'waiting') this.cancel(reason);
+    if (this.#phase !== 'waiting') return;
+    this.#expected = Math.max(0, this.#expected - 1); // the caller that left will not connect
+    this.cancel(reason);
   }
 
   /**
@@ -183,6 +217,7 @@ export class Transaction {
       if (this.executing) this.#abort.abort();
       this.#phase = 'closed';
       if (this.#forceClose) clearTimeout(this.#forceClose);
+      if (this.#grace) clearTimeout(this.#grace);
       await this.#server.close().catch(() => undefined);
       this.#opts.onClosed();
     })();
