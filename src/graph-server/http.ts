@@ -1,6 +1,7 @@
 // HTTP surface of alt-graphd: GET /v1/graph (Cincinnati), /metrics (Prometheus text), /healthz.
 // Errors are `{kind, value}` JSON with string kinds (unlike ALT's 2021 server's numeric kinds).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseRequestTarget } from '../common/request-target.js';
 import type { GraphService } from './service.js';
 import { clientWariness } from './throttle.js';
 
@@ -82,7 +83,11 @@ export function createGraphHandler(service: GraphService): { handle: (req: Incom
   const stats: HttpStats = { graphRequests: new Map() };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = parseRequestTarget(req.url);
+      if (url === null) {
+        sendError(res, 400, 'invalid_request_target', `request target ${JSON.stringify((req.url ?? '').slice(0, 64))} is not a valid URL`);
+        return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendError(res, 405, 'method_not_allowed', `method ${req.method ?? '?'} not allowed`);
         return;

@@ -4,6 +4,8 @@
 
 /** Every error kind with its HTTP status. */
 export const ERROR_KINDS = {
+  /** The request target is not a valid URL (e.g. `//[`). */
+  invalid_request_target: 400,
   /** `fleet-lock-protocol: true` header missing or wrong. */
   missing_protocol_header: 400,
   /** Body is not JSON or lacks an object `client_params`. */

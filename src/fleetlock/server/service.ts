@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { parseRequestTarget } from '../../common/request-target.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin.js';
 import type { ServerConfig } from './config.js';
 import { sendError, sendText } from './http-util.js';
@@ -61,7 +62,12 @@ export function createFleetLockService(deps: FleetLockServiceDeps): FleetLockSer
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const target = parseRequestTarget(req.url);
+    if (target === null) {
+      req.resume();
+      return sendError(res, 'invalid_request_target', `request target ${JSON.stringify((req.url ?? '').slice(0, 64))} is not a valid URL`);
+    }
+    const path = target.pathname;
     if (path === '/v1/pre-reboot') return handleProtocol(pdeps, 'pre-reboot', req, res);
     if (path === '/v1/steady-state') return handleProtocol(pdeps, 'steady-state', req, res);
     if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) return handleAdmin(pdeps, path, req, res);
