@@ -51,43 +51,44 @@ export async function tickStage(
   } catch (err: unknown) {
     return fail('failed to query local deployments', err);
   }
-  const existing = checkStaged(set, release);
-  if (existing === 'adoptable') {
-    log.info(
-      { event: 'update_staged', release: release.version, adopted: true },
-      `found ${describeRelease(release)} already staged with finalization locked; adopting it`,
-    );
-    return { type: 'update_staged' };
-  }
-  if (existing === 'other_staged') {
-    try {
-      await deps.ostree.cleanupPending();
-      log.info(
-        { event: 'pending_deployment_removed', replacedBy: release.version, payload: set.staged?.checksum ?? null },
-        `removed pending deployment ${set.staged?.version ?? '?'} to stage ${release.version}`,
-      );
-    } catch (err: unknown) {
-      return fail('failed to remove the pending deployment', err);
+  // A staged deployment of this release from before a restart is adopted instead of staged again,
+  // but only after the same confirmation a fresh stage gets (version, booted stream).
+  const adopted = checkStaged(set, release) === 'adoptable';
+  if (!adopted) {
+    if (set.staged !== null) {
+      try {
+        await deps.ostree.cleanupPending();
+        log.info(
+          { event: 'pending_deployment_removed', replacedBy: release.version, payload: set.staged.checksum },
+          `removed pending deployment ${set.staged.version ?? '?'} to stage ${release.version}`,
+        );
+      } catch (err: unknown) {
+        return fail('failed to remove the pending deployment', err);
+      }
     }
-  }
-
-  deps.metrics.deployAttempt();
-  log.info({ event: 'stage_started', release: release.version, attempt: state.failedAttempts + 1 }, `staging ${describeRelease(release)}`);
-  try {
-    await deps.ostree.stage(release, { allowDowngrade: deps.settings.updates.allowDowngrade }, signal);
-    set = await deps.ostree.status();
-  } catch (err: unknown) {
-    return fail('failed to stage deployment', err);
+    deps.metrics.deployAttempt();
+    log.info({ event: 'stage_started', release: release.version, attempt: state.failedAttempts + 1 }, `staging ${describeRelease(release)}`);
+    try {
+      await deps.ostree.stage(release, { allowDowngrade: deps.settings.updates.allowDowngrade }, signal);
+      set = await deps.ostree.status();
+    } catch (err: unknown) {
+      return fail('failed to stage deployment', err);
+    }
   }
   const confirmation = confirmStaged(set, release, booted);
   switch (confirmation) {
     case 'ok':
-      log.info({ event: 'update_staged', release: release.version, adopted: false }, `update staged: ${describeRelease(release)}`);
+      log.info(
+        { event: 'update_staged', release: release.version, adopted },
+        adopted
+          ? `found ${describeRelease(release)} already staged with finalization locked; adopting it`
+          : `update staged: ${describeRelease(release)}`,
+      );
       return { type: 'update_staged' };
     case 'wrong_stream': {
       // A release on another stream is never right for this node: remove it and block it for good.
       log.error(
-        { event: 'update_blocked', release: release.version, expected: booted.stream, found: set.staged?.stream ?? null },
+        { event: 'update_blocked', release: release.version, adopted, expected: booted.stream, found: set.staged?.stream ?? null },
         `pending deployment ${release.version} expected to be on stream '${booted.stream ?? '?'}', but found '${set.staged?.stream ?? '?'}' instead`,
       );
       try {

@@ -58,11 +58,11 @@ function deployment(r: Release, o: { booted?: boolean; staged?: boolean; locked?
 }
 
 /** An in-memory ostree backend: booted + optional rollback + optional staged deployment. */
-export function memoryOstreeForTest(init: { booted: Release; rollback?: Release; staged?: { release: Release; locked: boolean } }) {
+export function memoryOstreeForTest(init: { booted: Release; rollback?: Release; staged?: { release: Release; locked: boolean; stream?: string } }) {
   const state = {
     booted: deployment(init.booted, { booted: true }),
     rollback: init.rollback ? deployment(init.rollback, { serial: 1 }) : null,
-    staged: init.staged ? deployment(init.staged.release, { staged: true, locked: init.staged.locked }) : null,
+    staged: init.staged ? deployment(init.staged.release, { staged: true, locked: init.staged.locked, ...(init.staged.stream ? { stream: init.staged.stream } : {}) }) : null,
     /** Next N stage calls fail. */
     stageFailures: 0,
     stageError: null as Error | null,

@@ -53,7 +53,7 @@ export function seededRandom(seed: number): () => number {
 export function makeAgent(o: {
   booted?: Release;
   rollback?: Release;
-  staged?: { release: Release; locked: boolean };
+  staged?: { release: Release; locked: boolean; stream?: string };
   target?: Release | null;
   settings?: Settings;
   strategy?: StrategyPort;
