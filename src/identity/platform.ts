@@ -22,13 +22,16 @@ export function basearchFromNodeArch(arch: string): string {
 
 /**
  * The first non-empty `ignition.platform.id=` value of a kernel command line, or null (optional on
- * ALT). Tokens are split on whitespace without quote handling, as Zincati does.
+ * ALT). Zincati's rule, so both agents report the same platform: parameters are separated by spaces
+ * only (a tab is part of a token, no quote handling), a parameter is `key=value` split at the first
+ * `=`, and the value is trimmed of whitespace, so `ignition.platform.id=\tec2` gives `ec2`.
  */
 export function platformFromCmdline(cmdline: string): string | null {
-  const flag = 'ignition.platform.id=';
-  for (const token of cmdline.split(/\s+/)) {
-    if (!token.startsWith(flag)) continue;
-    const v = token.slice(flag.length).trim();
+  const flag = 'ignition.platform.id';
+  for (const token of cmdline.split(' ')) {
+    const eq = token.indexOf('=');
+    if (eq < 0 || token.slice(0, eq) !== flag) continue;
+    const v = token.slice(eq + 1).trim();
     if (v !== '') return v;
   }
   return null;
