@@ -10,6 +10,7 @@ import { FLEETLOCK_ERROR_CODES } from '../../src/fleetlock/errors.js';
 import { GRAPH_ERROR_CODES } from '../../src/graph/errors.js';
 import { IDENTITY_ERROR_CODES } from '../../src/identity/errors.js';
 import { OSTREE_CLIENT_CODES } from '../../src/ostree/client/errors.js';
+import { TLS_ERROR_CODES } from '../../src/tls/errors.js';
 
 const doc = readFileSync(join(import.meta.dirname, '../../docs/reference/errors.md'), 'utf8');
 const documented = new Set([...doc.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]!));
@@ -35,6 +36,7 @@ describe('docs/reference/errors.md', () => {
       ...OSTREE_CLIENT_CODES,
       ...FLEETLOCK_ERROR_CODES,
       ...OPERATOR_ERROR_CODES,
+      ...TLS_ERROR_CODES,
     ];
     expect(listed.filter((c) => !documented.has(c))).toEqual([]);
   });
