@@ -1,5 +1,6 @@
 // Stage 2 of 3 (style guide rule 8): merge parsed fragments in order. Scalars: last fragment that sets
-// a key wins; `[[updates.periodic.window]]` entries accumulate. Values stay `unknown` here and keep
+// a key wins (an empty string unsets the keys Zincati treats so); `[[updates.periodic.window]]`
+// entries accumulate. Values stay `unknown` here and keep
 // their file/line so stage 3 can name them in errors. Unknown keys become warnings (never silently
 // dropped, unlike Zincati: coreos/airlock#81).
 import { ConfigError, describeValue, type ConfigWarning } from './errors.js';
@@ -28,6 +29,18 @@ export const SCALAR_KEYS = [
 
 /** One of `SCALAR_KEYS`. */
 export type ScalarKey = (typeof SCALAR_KEYS)[number];
+
+/**
+ * String keys for which Zincati reads `""` as "not set" (its inputs start empty and an empty value
+ * means the default). Here an empty string likewise unsets the key: it overrides an earlier fragment
+ * (last wins) and then the default applies, with no fragment recorded as the origin.
+ */
+export const EMPTY_MEANS_UNSET: ReadonlySet<ScalarKey> = new Set<ScalarKey>([
+  'identity.group',
+  'identity.node_uuid',
+  'updates.strategy',
+  'updates.fleet_lock.base_url',
+]);
 
 /** The array-of-tables key whose entries accumulate across fragments. */
 export const WINDOW_KEY = 'updates.periodic.window';
@@ -102,7 +115,8 @@ export function mergeFragments(fragments: readonly ParsedFragment[]): MergeResul
       for (const [k, v] of Object.entries(table)) {
         const key = prefix ? `${prefix}.${k}` : k;
         if (SCALARS.has(key)) {
-          scalars.set(key as ScalarKey, { value: v, file: frag.path, key, line: at(key) });
+          if (v === '' && EMPTY_MEANS_UNSET.has(key as ScalarKey)) scalars.delete(key as ScalarKey);
+          else scalars.set(key as ScalarKey, { value: v, file: frag.path, key, line: at(key) });
         } else if (key === WINDOW_KEY) {
           if (!Array.isArray(v)) throw invalid(key, 'an array of tables ([[updates.periodic.window]])', v);
           v.forEach((entry: unknown, i) => {

@@ -137,9 +137,8 @@ export function validateSettings(inputs: Inputs): Settings {
   const stream = optStr('identity.stream', (s) => STREAM_RE.test(s), `a stream name matching ${STREAM_RE.source}`);
   const enabled = get('updates.enabled', bool, D.updates.enabled);
   const allowDowngrade = get('updates.allow_downgrade', bool, D.updates.allowDowngrade);
+  // An empty strategy (Zincati: the default) never gets here: the merge stage unsets it.
   const strategy = get<StrategyLabel>('updates.strategy', (l) => {
-    // Zincati treats an empty strategy as the default.
-    if (l.value === '') return 'immediate';
     if (typeof l.value !== 'string' || !(STRATEGIES as readonly string[]).includes(l.value)) {
       throw fail(l, 'one of "immediate", "periodic", "fleet_lock"', l.value);
     }

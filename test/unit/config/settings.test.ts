@@ -28,7 +28,11 @@ const rows: { rule: string; toml: string; pick?: (s: Settings) => unknown; value
   { rule: 'cincinnati.base_url rejects empty', toml: '[cincinnati]\nbase_url = ""', errorKey: 'cincinnati.base_url' },
   { rule: 'group accepts letters, digits, dots and dashes', toml: '[identity]\ngroup = "workers.eu-1"', pick: (s) => s.identity.group, value: 'workers.eu-1' },
   { rule: 'group rejects an underscore', toml: '[identity]\ngroup = "a_b"', errorKey: 'identity.group' },
-  { rule: 'group rejects empty', toml: '[identity]\ngroup = ""', errorKey: 'identity.group' },
+  // Zincati (src/identity/mod.rs `with_config`): an empty group or node_uuid means "unset".
+  { rule: 'an empty group means the default group (Zincati)', toml: '[identity]\ngroup = ""', pick: (s) => s.identity.group, value: 'default' },
+  { rule: 'an empty node_uuid means unset (Zincati)', toml: '[identity]\nnode_uuid = ""', pick: (s) => s.identity.nodeUuid, value: null },
+  { rule: 'an empty fleet_lock.base_url means unset outside fleet_lock (Zincati)', toml: '[updates.fleet_lock]\nbase_url = ""', pick: (s) => s.updates.fleetLock.baseUrl, value: null },
+  { rule: 'an empty fleet_lock.base_url is still missing for fleet_lock', toml: '[updates]\nstrategy = "fleet_lock"\nfleet_lock.base_url = ""', errorKey: 'updates.fleet_lock.base_url' },
   { rule: 'node_uuid is normalised to 32 lowercase hex', toml: '[identity]\nnode_uuid = "27E3AC02-AF39-46AF-995C-9940E18B0CCE"', pick: (s) => s.identity.nodeUuid, value: '27e3ac02af3946af995c9940e18b0cce' },
   { rule: 'node_uuid rejects non-hex', toml: '[identity]\nnode_uuid = "xyz"', errorKey: 'identity.node_uuid' },
   { rule: 'rollout_wariness accepts 0.5', toml: '[identity]\nrollout_wariness = 0.5', pick: (s) => s.identity.rolloutWariness, value: 0.5 },
@@ -89,6 +93,19 @@ describe('config/settings validation', () => {
     // One line: `<file>: <key>: expected ..., got ...`.
     expect(ce.message).toMatch(new RegExp(`^${FILE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${errorKey.replace(/[.[\]]/g, '\\$&')}: expected .+, got .+$`));
     expect(ce.message).not.toContain('\n');
+  });
+
+  it('lets a later empty identity value reset an earlier one to the default, as Zincati', () => {
+    // Zincati's shipped 10-identity.toml sets group = "default"; 00-config-sample.toml (its test
+    // fixture) sets group "workers" and a node_uuid; a later fragment blanks both.
+    const loaded = settingsFromFragments([
+      parseFragment('/usr/lib/alt-updated/config.d/00-config-sample.toml', '[identity]\ngroup = "workers"\nnode_uuid = "27e3ac02af3946af995c9940e18b0cce"\n'),
+      parseFragment(FILE, '[identity]\ngroup = ""\nnode_uuid = ""\n'),
+    ]);
+    expect(loaded.settings.identity).toMatchObject({ group: 'default', nodeUuid: null });
+    // Unset, so no fragment is the origin of these keys (identity shows source "default").
+    expect(loaded.origins['identity.group']).toBeUndefined();
+    expect(loaded.origins['identity.node_uuid']).toBeUndefined();
   });
 
   it('yields the documented defaults for an empty fragment', () => {

@@ -96,4 +96,14 @@ describe('identity/resolve resolveIdentity', () => {
     });
     expect(json.stream.value).toBe('sisyphus');
   });
+
+  it('treats empty identity.group and identity.node_uuid as unset, as Zincati does', async () => {
+    const { root, json } = await resolveIn({
+      'etc/machine-id': MACHINE,
+      'etc/os-release': ALT,
+      [`${ETC}/90-id.toml`]: '[identity]\ngroup = ""\nnode_uuid = ""\n',
+    });
+    expect(json.group).toEqual({ value: 'default', source: 'default', detail: null });
+    expect(json.node_uuid).toEqual({ value: '074c268827d74fb59ed758e8940cd667', source: 'machine-id', detail: `${root}/etc/machine-id` });
+  });
 });
