@@ -32,6 +32,25 @@ export type ParsedClientParams =
   | { readonly ok: true; readonly params: ClientParams }
   | { readonly ok: false; readonly kind: 'invalid_body' | 'invalid_client_params'; readonly value: string };
 
+// C0 controls, DEL and C1 controls; and a UTF-16 surrogate without its partner (a JSON `\udcff`
+// escape), which has no UTF-8 form: the stores would write it as U+FFFD and merge distinct ids.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why `id` is not a canonical holder id, or null when it is one. Ids are compared as exact strings,
+ * so anything that could make two machines' ids equal after a round trip through a store, or make
+ * two spellings of one id look different, is refused rather than normalised.
+ */
+export function idProblem(id: string): string | null {
+  if (id.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+  if (CONTROL.test(id)) return 'must not contain control characters';
+  if (LONE_SURROGATE.test(id)) return 'must be well-formed Unicode (no unpaired surrogate escape)';
+  if (/^\s|\s$/.test(id)) return 'must not start or end with white space';
+  return null;
+}
+
 /** Validates an already JSON-decoded request body against the protocol's `client_params` shape. */
 export function parseClientParams(body: unknown): ParsedClientParams {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -45,13 +64,8 @@ export function parseClientParams(body: unknown): ParsedClientParams {
   if (typeof id !== 'string' || id.length === 0) {
     return { ok: false, kind: 'invalid_client_params', value: "'client_params.id' must be a non-empty string" };
   }
-  if (id.length > MAX_ID_LENGTH || [...id].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
-    return {
-      ok: false,
-      kind: 'invalid_client_params',
-      value: `'client_params.id' must be at most ${MAX_ID_LENGTH} printable characters`,
-    };
-  }
+  const bad = idProblem(id);
+  if (bad !== null) return { ok: false, kind: 'invalid_client_params', value: `'client_params.id' ${bad}` };
   if (typeof group !== 'string' || !GROUP_PATTERN.test(group)) {
     return {
       ok: false,

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorChain } from '../../common/errors.js';
 import { GROUP_PATTERN } from '../protocol.js';
 import type { GroupConfig } from './config.js';
-import { BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
+import { BodyNotUtf8, BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
 import type { ProtocolDeps } from './protocol-routes.js';
 import { EMPTY_GROUP, partitionStale, unlockIfHeld, type GroupState } from './semaphore.js';
 
@@ -78,6 +78,7 @@ export async function handleAdmin(deps: ProtocolDeps, path: string, req: Incomin
       id = (JSON.parse(await readBody(req)) as Record<string, unknown> | null)?.['id'];
     } catch (err: unknown) {
       if (err instanceof BodyTooLarge) return sendError(res, 'body_too_large', 'request body over 64 KiB');
+      if (err instanceof BodyNotUtf8) return sendError(res, 'invalid_body', 'request body is not valid UTF-8');
       id = undefined;
     }
     if (typeof id !== 'string' || id.length === 0) return sendError(res, 'invalid_body', 'body must be {"id": "<holder id>"}');

@@ -1,6 +1,7 @@
 // Small node:http helpers shared by the protocol, admin and metrics routes.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeUtf8 } from '../../common/utf8.js';
 import { ERROR_KINDS, type ErrorKind } from './kinds.js';
 
 /** Largest accepted request body, in bytes. */
@@ -9,7 +10,13 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Thrown by {@link readBody} when the body exceeds {@link MAX_BODY_BYTES}. */
 export class BodyTooLarge extends Error {}
 
-/** Reads the whole request body, rejecting with {@link BodyTooLarge} past the limit. */
+/** Thrown by {@link readBody} when the body is not valid UTF-8 (never decoded to U+FFFD). */
+export class BodyNotUtf8 extends Error {}
+
+/**
+ * Reads the whole request body as strict UTF-8, rejecting with {@link BodyTooLarge} past the limit
+ * and with {@link BodyNotUtf8} for invalid bytes.
+ */
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -24,7 +31,11 @@ export function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      const r = decodeUtf8(Buffer.concat(chunks));
+      if (r.ok) resolve(r.text);
+      else reject(new BodyNotUtf8());
+    });
     req.on('error', reject);
   });
 }

@@ -5,7 +5,7 @@ import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { FLEETLOCK_HEADER, parseClientParams, type FleetLockApi } from '../protocol.js';
 import type { GroupConfig, ServerConfig } from './config.js';
-import { BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
+import { BodyNotUtf8, BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
 import type { ErrorKind } from './kinds.js';
 import type { FleetLockCounters } from './metrics.js';
 import { recursiveLock, unlockIfHeld, type GroupPolicy, type Holder } from './semaphore.js';
@@ -64,6 +64,7 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
     text = await readBody(req);
   } catch (err: unknown) {
     if (err instanceof BodyTooLarge) return fail('body_too_large', 'request body over 64 KiB');
+    if (err instanceof BodyNotUtf8) return fail('invalid_body', 'request body is not valid UTF-8');
     throw err;
   }
   let body: unknown;

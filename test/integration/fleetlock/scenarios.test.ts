@@ -107,6 +107,22 @@ describe.each(engines)('alt-fleetlockd protocol with the $name store', ({ spec }
     expect(await srv.history('default')).toEqual([]);
   });
 
+  it('rejects ids that are not valid UTF-8 instead of merging them into one holder', async () => {
+    srv = await startInProcess({ store: spec(), groups: [group('default', 1)] });
+    // "node-\xff" and "node-\xfe" would both decode to "node-\ufffd": two machines, one slot.
+    const raw = (b: number) => Buffer.concat([Buffer.from('{"client_params":{"id":"node-'), Buffer.from([b]), Buffer.from('","group":"default"}}')]);
+    for (const b of [0xff, 0xfe]) {
+      const res = await request(new URL('v1/pre-reboot', srv.url), { method: 'POST', headers: { 'fleet-lock-protocol': 'true' }, body: raw(b) });
+      expect({ status: res.statusCode, body: await res.body.json() }).toMatchObject({ status: 400, body: { kind: 'invalid_body', value: expect.stringContaining('UTF-8') as string } });
+    }
+    // The JSON escape of a lone surrogate would meet the same fate in the store's UTF-8 encoding.
+    for (const id of ['node-\\udcff', 'node-\\udcfe', ' node-1', 'node-1 ', 'node-\\u0085']) {
+      const r = await post(srv.url, 'v1/pre-reboot', `{"client_params":{"id":"${id}","group":"default"}}`);
+      expect(r).toMatchObject({ status: 400, body: { kind: 'invalid_client_params' } });
+    }
+    expect(await srv.history('default')).toEqual([]);
+  });
+
   it('requires the group token as a bearer token (or HTTP Basic password) when one is configured', async () => {
     srv = await startInProcess({ store: spec(), groups: [group('secure', 1, { token: 's3cret-token' })] });
     const params = { id: 'a', group: 'secure' };

@@ -16,6 +16,13 @@ describe('src/fleetlock/protocol parseClientParams', () => {
     [{ client_params: { id: 7, group: 'default' } }, 'invalid_client_params'],
     [{ client_params: { id: 'a\nb', group: 'default' } }, 'invalid_client_params'],
     [{ client_params: { id: 'x'.repeat(257), group: 'default' } }, 'invalid_client_params'],
+    [{ client_params: { id: 'node-\u0085', group: 'default' } }, 'invalid_client_params'],
+    [{ client_params: { id: 'node-\u007f', group: 'default' } }, 'invalid_client_params'],
+    [{ client_params: { id: 'node-\udcff', group: 'default' } }, 'invalid_client_params'],
+    [{ client_params: { id: '\ud83dnode', group: 'default' } }, 'invalid_client_params'],
+    [{ client_params: { id: ' node', group: 'default' } }, 'invalid_client_params'],
+    [{ client_params: { id: 'node\u00a0', group: 'default' } }, 'invalid_client_params'],
+    [{ client_params: { id: 'nöde 🎉 1', group: 'default' } }, 'ok'],
     [{ client_params: { id: 'a', group: '' } }, 'invalid_client_params'],
     [{ client_params: { id: 'a', group: 'a b' } }, 'invalid_client_params'],
     [{ client_params: { id: 'a', group: 'a_b' } }, 'invalid_client_params'],
@@ -29,7 +36,7 @@ describe('src/fleetlock/protocol parseClientParams', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ minLength: 0, maxLength: 20 }), (id, grp) => {
         const r = parseClientParams({ client_params: { id, group: grp } });
-        const idOk = [...id].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f);
+        const idOk = [...id].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f) && id.trim() === id;
         expect(r.ok).toBe(idOk && GROUP_PATTERN.test(grp));
       }),
     );
@@ -41,7 +48,7 @@ describe('src/fleetlock/protocol parseClientParams', () => {
 
   it('round-trips the body the client sends', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 30 }).filter((s) => [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)), fc.stringMatching(/^[a-zA-Z0-9.-]{1,20}$/), (id, grp) => {
+      fc.property(fc.string({ minLength: 1, maxLength: 30 }).filter((s) => [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f) && s.trim() === s), fc.stringMatching(/^[a-zA-Z0-9.-]{1,20}$/), (id, grp) => {
         const r = parseClientParams(JSON.parse(clientParamsBody({ id, group: grp })));
         expect(r).toEqual({ ok: true, params: { id, group: grp } });
       }),
