@@ -124,8 +124,12 @@ async function finalize(ctx: WorkContext, req: FinalizeRequest): Promise<WorkOut
     throw new TransactionFailure(`Expected staged base checksum ${req.checksum}, but found ${first.checksum}`);
   }
   if (!first.finalizationLocked && !req.allowUnlocked) throw new TransactionFailure('Staged deployment already unlocked');
-  await ctx.cli.unlock(ctx.snapshot.raw);
-  ctx.progress.message('Deployment unlocked for finalization');
+  // As rpm-ostree: with allow-unlocked, an unlocked deployment (an earlier finalize whose reboot
+  // failed) is not unlocked again; only the reboot is retried.
+  if (first.finalizationLocked) {
+    await ctx.cli.unlock(ctx.snapshot.raw);
+    ctx.progress.message('Deployment unlocked for finalization');
+  }
   ctx.progress.message('Initiating reboot');
   await ctx.reboot();
   return null;

@@ -90,4 +90,14 @@ describe('alt-ostreed revision resolution', () => {
     const r = await runTransaction(String(await client.callOS('Rollback', opts({}))));
     expect(r).toMatchObject({ success: false, error: 'Staged deployment (remove with cleanup -p)' });
   });
+
+  it('with allow-unlocked retries only the reboot of an unlocked staged deployment', async () => {
+    const r = await runTransaction(
+      String(await client.callOS('FinalizeDeployment', opts({ checksum: c[0]!.checksum, 'allow-unlocked': true }))),
+    );
+    expect(r).toMatchObject({ success: true });
+    expect(r.messages).toContain('Initiating reboot');
+    expect(r.messages).not.toContain('Deployment unlocked for finalization');
+    expect(await sysroot.rebootCount()).toBe(1);
+  });
 });
