@@ -9,6 +9,7 @@ import type { CommandOptions, CommandRunner } from './command.js';
 import { OstreeCommandError } from './errors.js';
 import { ROLLBACK_HELPER } from './rollback-helper.js';
 import { parseAdminStatus, parseLog, parseShow, type CommitFacts, type StatusEntry } from './status-parse.js';
+import { refusalFromPull } from './verification.js';
 
 /** The finalization lock file that ostree 2022.7's finalize-staged honours (and rpm-ostree reads). */
 export const LOCK_FILE = '/run/ostree/staged-deployment-locked';
@@ -119,8 +120,11 @@ export class OstreeCli {
   /** Pulls `ref` (or exactly `ref@checksum`) from `remote` and returns the pulled commit's facts. */
   async pull(remote: string, ref: string, checksum: string | null, opts: CommandOptions = {}): Promise<CommitFacts> {
     const target = checksum ? `${ref}@${checksum}` : ref;
-    const script = `ostree ${q(this.#repo)} pull ${q(remote)} ${q(target)} || exit $?\necho ${MARK}show\nostree ${q(this.#repo)} show ${q(checksum ?? `${remote}:${ref}`)}`;
-    const { stdout } = await this.#run(['sh', '-c', script], opts);
+    // The remote's gpg-verify / sign-verify settings apply as configured (never overridden here);
+    // --untrusted makes ostree check object checksums of file:// sources too, as it always does over
+    // HTTP, so a repository altered after signing is refused wherever it lives.
+    const script = `ostree ${q(this.#repo)} pull --untrusted ${q(remote)} ${q(target)} || exit $?\necho ${MARK}show\nostree ${q(this.#repo)} show ${q(checksum ?? `${remote}:${ref}`)}`;
+    const stdout = await this.#runPull(script, checksum ?? `${remote}:${ref}`, opts);
     const facts = parseShow(stdout.slice(stdout.lastIndexOf(`${MARK}show`) + `${MARK}show`.length).trimStart());
     this.#commits.set(facts.checksum, facts);
     return facts;
@@ -128,8 +132,17 @@ export class OstreeCli {
 
   /** Fetches the whole commit history of `ref` (metadata only) and returns it, newest first. */
   async history(remote: string, ref: string, opts: CommandOptions = {}): Promise<CommitFacts[]> {
-    const script = `ostree ${q(this.#repo)} pull --commit-metadata-only --depth=-1 ${q(remote)} ${q(ref)} || exit $?\nostree ${q(this.#repo)} log ${q(`${remote}:${ref}`)}`;
-    return parseLog((await this.#run(['sh', '-c', script], opts)).stdout);
+    const script = `ostree ${q(this.#repo)} pull --untrusted --commit-metadata-only --depth=-1 ${q(remote)} ${q(ref)} || exit $?\nostree ${q(this.#repo)} log ${q(`${remote}:${ref}`)}`;
+    return parseLog(await this.#runPull(script, `${remote}:${ref}`, opts));
+  }
+
+  /** Runs a pull script; a verification refusal becomes a CommitRefusedError naming `wanted`. */
+  async #runPull(script: string, wanted: string, opts: CommandOptions): Promise<string> {
+    try {
+      return (await this.#run(['sh', '-c', script], opts)).stdout;
+    } catch (err: unknown) {
+      throw (err instanceof OstreeCommandError ? refusalFromPull(wanted, err.stderr, err) : null) ?? err;
+    }
   }
 
   /**
