@@ -97,7 +97,8 @@ function validateWindow(loc: Located): WindowSettings {
   const field = (name: string): Located => ({ value: entry[name], file: loc.file, key: `${loc.key}.${name}`, line: loc.line });
   const daysLoc = field('days');
   const rawDays = daysLoc.value;
-  if (!Array.isArray(rawDays) || rawDays.length === 0) throw fail(daysLoc, 'a non-empty array of week days', rawDays);
+  // `days = []` is valid and opens no window, as in Zincati (one interval per listed day).
+  if (!Array.isArray(rawDays)) throw fail(daysLoc, 'an array of week days', rawDays);
   const days: Weekday[] = rawDays.map((d: unknown) => {
     const day = typeof d === 'string' ? parseWeekday(d) : null;
     if (!day) throw fail(daysLoc, 'week days like "Mon" or "tuesday"', d);
@@ -156,7 +157,7 @@ export function validateSettings(inputs: Inputs): Settings {
   if (strategy === 'fleet_lock' && fleetLockUrl === null && strategyLoc) {
     throw fail({ file: strategyLoc.file, key: 'updates.fleet_lock.base_url', line: strategyLoc.line }, 'an http(s) URL because updates.strategy is "fleet_lock"', undefined);
   }
-  if (strategy === 'periodic' && windows.length === 0 && strategyLoc) {
+  if (strategy === 'periodic' && windows.every((w) => w.days.length === 0) && strategyLoc) {
     throw fail({ file: strategyLoc.file, key: 'updates.periodic.window', line: strategyLoc.line }, 'at least one [[updates.periodic.window]] because updates.strategy is "periodic"', undefined);
   }
 

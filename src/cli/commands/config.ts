@@ -44,7 +44,9 @@ export function renderSettingsText(json: SettingsJson): string {
   ];
   if (updates.periodic.window.length === 0) lines.push('updates.periodic.window = (none)');
   updates.periodic.window.forEach((w, i) => {
-    lines.push(`updates.periodic.window[${String(i)}] = ${w.days.join(',')} ${w.start_time} for ${String(w.length_minutes)} min`);
+    // `days = []` is valid (Zincati) but opens nothing: say so rather than print an empty day list.
+    const days = w.days.length === 0 ? '(no days, opens no window)' : w.days.join(',');
+    lines.push(`updates.periodic.window[${String(i)}] = ${days} ${w.start_time} for ${String(w.length_minutes)} min`);
   });
   lines.push('', json.fragments.length === 0 ? 'fragments: (none)' : 'fragments (merge order):');
   for (const f of json.fragments) lines.push(`  ${f}`);

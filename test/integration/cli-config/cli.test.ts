@@ -79,6 +79,14 @@ describe('alt-updatectl config show', () => {
     expect(stdout).toContain(`  ${r}/${ETC}/55-periodic.toml`);
   });
 
+  it('accepts a window with days = [] beside a valid one and says it opens nothing (Zincati accepts it)', async () => {
+    const empty = '[[updates.periodic.window]]\ndays = []\nstart_time = "1:00"\nlength_minutes = 10\n';
+    const r = await root({ [`${ETC}/55-periodic.toml`]: PERIODIC, [`${ETC}/56-empty.toml`]: empty });
+    const { code, stdout } = await cli(['config', 'show', '--root', r]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('updates.periodic.window[1] = (no days, opens no window) 01:00 for 10 min');
+  });
+
   it('warns on stderr about unknown keys and ignored files, and fails with --strict', async () => {
     const r = await root({ [`${ETC}/10-a.toml`]: '[identity]\ngrup = "x"\n', [`${ETC}/20-b.conf`]: '' });
     const lax = await cli(['config', 'show', '--root', r, '--json']);

@@ -59,7 +59,10 @@ const rows: { rule: string; toml: string; pick?: (s: Settings) => unknown; value
   { rule: 'time_zone rejects an unknown zone', toml: '[updates.periodic]\ntime_zone = "Mars/Olympus"', errorKey: 'updates.periodic.time_zone' },
   { rule: 'days accept full names incl. tuesday, any case, deduplicated and sorted', toml: windowToml('days = ["SUNDAY", "tuesday", "Tue", "mon"]\nstart_time = "7:5"\nlength_minutes = 10'), pick: (s) => s.updates.periodic.windows[0], value: { days: ['Mon', 'Tue', 'Sun'], startMinutes: 425, lengthMinutes: 10 } },
   { rule: "days reject Zincati's typo tuesady", toml: windowToml('days = ["tuesady"]\nstart_time = "1:00"\nlength_minutes = 10'), errorKey: 'updates.periodic.window[0].days' },
-  { rule: 'days reject an empty list', toml: windowToml('days = []\nstart_time = "1:00"\nlength_minutes = 10'), errorKey: 'updates.periodic.window[0].days' },
+  // Zincati expands each entry into one interval per listed day, so `days = []` adds nothing.
+  { rule: 'days = [] beside a valid window adds no window (Zincati)', toml: `[updates]\nstrategy = "periodic"\n${windowToml('days = []\nstart_time = "1:00"\nlength_minutes = 10')}${windowToml(okWindow)}`, pick: (s) => s.updates.periodic.windows, value: [{ days: [], startMinutes: 60, lengthMinutes: 10 }, { days: ['Sat'], startMinutes: 60, lengthMinutes: 60 }] },
+  { rule: 'periodic with only days = [] has no window (Zincati: weekly calendar length is zero)', toml: `[updates]\nstrategy = "periodic"\n${windowToml('days = []\nstart_time = "1:00"\nlength_minutes = 10')}`, errorKey: 'updates.periodic.window' },
+  { rule: 'days reject a non-array', toml: windowToml('days = "Mon"\nstart_time = "1:00"\nlength_minutes = 10'), errorKey: 'updates.periodic.window[0].days' },
   { rule: 'days are required', toml: windowToml('start_time = "1:00"\nlength_minutes = 10'), errorKey: 'updates.periodic.window[0].days' },
   { rule: 'start_time rejects hour 24', toml: windowToml('days = ["Mon"]\nstart_time = "24:00"\nlength_minutes = 10'), errorKey: 'updates.periodic.window[0].start_time' },
   { rule: 'start_time rejects minute 60', toml: windowToml('days = ["Mon"]\nstart_time = "12:60"\nlength_minutes = 10'), errorKey: 'updates.periodic.window[0].start_time' },
