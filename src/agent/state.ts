@@ -1,5 +1,6 @@
 // Agent state: a discriminated union, each state's data inside its variant (Zincati's FSM plus the
-// fields our fixes need: init retry counter, last check time, why a staged update waits).
+// fields our fixes need: init retry counter, last check time, why a staged update waits, how often
+// the staged deployment was lost).
 import type { Release } from '../graph/release.js';
 
 /** Finalization attempts are postponed at most this many times for logged-in users (Zincati: 10). */
@@ -21,12 +22,20 @@ export type AgentState =
   | { readonly kind: 'initialized' }
   | { readonly kind: 'reported_steady' }
   | { readonly kind: 'no_new_update'; readonly checkedAtMs: number }
-  | { readonly kind: 'update_available'; readonly release: Release; readonly failedAttempts: number }
+  | {
+      readonly kind: 'update_available';
+      readonly release: Release;
+      readonly failedAttempts: number;
+      /** Consecutive times the staged deployment of `release` vanished (drives the re-stage backoff). */
+      readonly stagedLosses: number;
+    }
   | {
       readonly kind: 'update_staged';
       readonly release: Release;
       readonly postponementsLeft: number;
       readonly waiting: StagedWait;
+      /** Carried from `update_available`; reset once a staged tick saw the deployment still there. */
+      readonly stagedLosses: number;
     }
   | { readonly kind: 'update_finalized'; readonly release: Release }
   /** Terminal; `release` is the update waiting for the reboot, null when updates are disabled. */

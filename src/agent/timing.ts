@@ -11,6 +11,19 @@ export const END_STATE_SECS = 10_800;
 /** Cap of the start-up retry backoff (driver registration, first status), in seconds (Zincati: 256). */
 export const INIT_BACKOFF_CAP_SECS = 256;
 
+/** Cap of the re-stage backoff after repeated losses of the staged deployment, in seconds (3 h). */
+export const RESTAGE_BACKOFF_CAP_SECS = END_STATE_SECS;
+
+/**
+ * Delay before staging a release again whose staged deployment vanished `losses` times in a row,
+ * in seconds before jitter: none the first time (a one-off cleanup), then 300, 600, 1200 ... s up to
+ * {@link RESTAGE_BACKOFF_CAP_SECS}, so a tool that keeps removing it never meets a tight stage loop.
+ */
+export function restageBackoffSecs(losses: number): number {
+  if (losses <= 1) return 0;
+  return Math.min(DEFAULT_REFRESH_SECS * 2 ** Math.min(losses - 2, 16), RESTAGE_BACKOFF_CAP_SECS);
+}
+
 /** Inputs of the delay computation besides the two states. */
 export interface TimingInputs {
   /** `agent.timing.steady_interval_secs`. */
@@ -45,6 +58,10 @@ export function ticksImmediately(prev: AgentState, cur: AgentState): boolean {
 
 /** Delay before the next tick, in ms. */
 export function nextDelayMs(prev: AgentState, cur: AgentState, inputs: TimingInputs): number {
+  if (prev.kind === 'update_staged' && cur.kind === 'update_available') {
+    const backoff = restageBackoffSecs(cur.stagedLosses);
+    if (backoff > 0) return withJitterSecs(backoff, inputs.random) * 1000;
+  }
   if (ticksImmediately(prev, cur)) return 0;
   const base = baseDelaySecs(cur, inputs) * 1000;
   // Never sleep through a window opening (a window shorter than the interval would be missed) nor,

@@ -52,7 +52,8 @@ export const ALLOWED_EDGES: readonly Edge[] = [
   { from: 'update_staged', event: 'reboot_postponed', to: 'update_staged' },
   // coreos/zincati#928: a newer release replaces the staged one.
   { from: 'update_staged', event: 'newer_update_found', to: 'update_available' },
-  // The staged deployment vanished (cleaned up behind our back, backend restarted): stage again.
+  // The staged deployment vanished (cleaned up behind our back, backend restarted): stage again,
+  // at once the first time, with a backoff while it keeps vanishing (timing.ts restageBackoffSecs).
   { from: 'update_staged', event: 'staged_deployment_lost', to: 'update_available' },
   { from: 'update_staged', event: 'update_finalized', to: 'update_finalized' },
   { from: 'update_finalized', event: 'end', to: 'end' },
@@ -79,32 +80,42 @@ export function transition(state: AgentState, event: AgentEvent): AgentState {
     case 'no_new_update':
       if (event.type === 'update_check_failed') return state;
       if (event.type === 'no_update') return { kind: 'no_new_update', checkedAtMs: event.checkedAtMs };
-      if (event.type === 'update_found') return { kind: 'update_available', release: event.release, failedAttempts: 0 };
+      if (event.type === 'update_found') return { kind: 'update_available', release: event.release, failedAttempts: 0, stagedLosses: 0 };
       return illegal(state, event);
     case 'update_available':
       if (event.type === 'stage_failed') return { ...state, failedAttempts: state.failedAttempts + 1 };
       if (event.type === 'update_abandoned') return { kind: 'no_new_update', checkedAtMs: event.checkedAtMs };
       if (event.type === 'update_staged') {
-        return { kind: 'update_staged', release: state.release, postponementsLeft: MAX_POSTPONEMENTS, waiting: 'nothing' };
+        return {
+          kind: 'update_staged',
+          release: state.release,
+          postponementsLeft: MAX_POSTPONEMENTS,
+          waiting: 'nothing',
+          stagedLosses: state.stagedLosses,
+        };
       }
       return illegal(state, event);
-    case 'update_staged':
+    case 'update_staged': {
+      // Every staged tick that got past the deployments query saw the deployment still there (it
+      // returns staged_deployment_lost otherwise): the re-stage backoff starts over.
+      const seen = { ...state, stagedLosses: 0 };
       switch (event.type) {
         case 'finalization_denied':
-          return { ...state, postponementsLeft: MAX_POSTPONEMENTS, waiting: 'strategy' };
+          return { ...seen, postponementsLeft: MAX_POSTPONEMENTS, waiting: 'strategy' };
         case 'finalization_blocked':
-          return { ...state, waiting: event.reason };
+          return { ...(event.reason === 'backend_unavailable' ? state : seen), waiting: event.reason };
         case 'reboot_postponed':
-          return { ...state, postponementsLeft: Math.max(0, state.postponementsLeft - 1), waiting: 'active_sessions' };
+          return { ...seen, postponementsLeft: Math.max(0, state.postponementsLeft - 1), waiting: 'active_sessions' };
         case 'newer_update_found':
-          return { kind: 'update_available', release: event.release, failedAttempts: 0 };
+          return { kind: 'update_available', release: event.release, failedAttempts: 0, stagedLosses: 0 };
         case 'staged_deployment_lost':
-          return { kind: 'update_available', release: state.release, failedAttempts: 0 };
+          return { kind: 'update_available', release: state.release, failedAttempts: 0, stagedLosses: state.stagedLosses + 1 };
         case 'update_finalized':
           return { kind: 'update_finalized', release: state.release };
         default:
           return illegal(state, event);
       }
+    }
     case 'update_finalized':
       if (event.type === 'end') return { kind: 'end', release: state.release };
       return illegal(state, event);

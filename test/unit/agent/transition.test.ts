@@ -13,8 +13,8 @@ const SAMPLE_STATES: Record<StateKind, AgentState> = {
   initialized: { kind: 'initialized' },
   reported_steady: { kind: 'reported_steady' },
   no_new_update: { kind: 'no_new_update', checkedAtMs: 1 },
-  update_available: { kind: 'update_available', release: r1, failedAttempts: 3 },
-  update_staged: { kind: 'update_staged', release: r1, postponementsLeft: 4, waiting: 'active_sessions' },
+  update_available: { kind: 'update_available', release: r1, failedAttempts: 3, stagedLosses: 0 },
+  update_staged: { kind: 'update_staged', release: r1, postponementsLeft: 4, waiting: 'active_sessions', stagedLosses: 0 },
   update_finalized: { kind: 'update_finalized', release: r1 },
   end: { kind: 'end', release: r1 },
 };
@@ -69,7 +69,7 @@ describe('src/agent/transition', () => {
 
   it('counts failed stage attempts and starts a fresh counter for a new release', () => {
     expect(transition(SAMPLE_STATES.update_available, SAMPLE_EVENTS.stage_failed)).toMatchObject({ failedAttempts: 4, release: r1 });
-    expect(transition(SAMPLE_STATES.no_new_update, SAMPLE_EVENTS.update_found)).toEqual({ kind: 'update_available', release: r2, failedAttempts: 0 });
+    expect(transition(SAMPLE_STATES.no_new_update, SAMPLE_EVENTS.update_found)).toEqual({ kind: 'update_available', release: r2, failedAttempts: 0, stagedLosses: 0 });
   });
 
   it('resets postponements when the strategy denies and decrements them on a postponement', () => {
@@ -79,11 +79,11 @@ describe('src/agent/transition', () => {
   });
 
   it('replaces the staged release with a newer one (issue-928)', () => {
-    expect(transition(SAMPLE_STATES.update_staged, SAMPLE_EVENTS.newer_update_found)).toEqual({ kind: 'update_available', release: r2, failedAttempts: 0 });
+    expect(transition(SAMPLE_STATES.update_staged, SAMPLE_EVENTS.newer_update_found)).toEqual({ kind: 'update_available', release: r2, failedAttempts: 0, stagedLosses: 0 });
   });
 
   it('stages the same release again when its deployment was lost', () => {
-    expect(transition(SAMPLE_STATES.update_staged, SAMPLE_EVENTS.staged_deployment_lost)).toEqual({ kind: 'update_available', release: r1, failedAttempts: 0 });
+    expect(transition(SAMPLE_STATES.update_staged, SAMPLE_EVENTS.staged_deployment_lost)).toEqual({ kind: 'update_available', release: r1, failedAttempts: 0, stagedLosses: 1 });
   });
 
   it('counts start-up failures for the backoff', () => {
