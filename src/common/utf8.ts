@@ -30,3 +30,16 @@ export function decodeUtf8(bytes: Uint8Array): Utf8Result {
     }
   }
 }
+
+/** A file's text, or why it is not UTF-8 with the message naming the file and line. */
+export type Utf8FileResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly line: number; readonly message: string };
+
+/**
+ * Decodes the bytes of a configuration file (TOML is UTF-8 by definition). Every TOML loader goes
+ * through this, so they all refuse the same files with the same `FILE:LINE: ...` message.
+ */
+export function decodeUtf8File(bytes: Uint8Array, file: string): Utf8FileResult {
+  const r = decodeUtf8(bytes);
+  if (r.ok) return r;
+  return { ok: false, line: r.line, message: `${file}:${r.line}: not valid UTF-8 (TOML files must be UTF-8)` };
+}

@@ -4,6 +4,7 @@
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { decodeUtf8File } from '../common/utf8.js';
 import { ConfigError, type ConfigWarning } from './errors.js';
 import { indexKeyLines, type KeyLines } from './toml-lines.js';
 
@@ -148,13 +149,15 @@ export function parseFragment(path: string, text: string): ParsedFragment {
 
 /** Reads and parses one fragment. */
 export async function readFragment(path: string): Promise<ParsedFragment> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err: unknown) {
     throw new ConfigError('CONFIG_READ', `${path}: cannot read fragment: ${errCode(err) ?? String(err)}`, { file: path, cause: err });
   }
-  return parseFragment(path, text);
+  const text = decodeUtf8File(bytes, path);
+  if (!text.ok) throw new ConfigError('CONFIG_SYNTAX', text.message, { file: path, line: text.line });
+  return parseFragment(path, text.text);
 }
 
 /** The drop-in directories under `root` (default `/`), lowest precedence first. */

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
+import { decodeUtf8File } from '../common/utf8.js';
 import { GraphServerError } from './errors.js';
 
 /** Validated alt-graphd settings. */
@@ -45,15 +46,17 @@ function parseListen(v: string, where: string): { host: string; port: number } {
 }
 
 async function readToml(file: string): Promise<Record<string, unknown>> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err: unknown) {
     throw new GraphServerError('GRAPHD_CONFIG', `cannot read config '${file}'`, err);
   }
+  const text = decodeUtf8File(bytes, file);
+  if (!text.ok) fail(text.message);
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text) as Record<string, unknown>;
+    doc = parseToml(text.text) as Record<string, unknown>;
   } catch (err: unknown) {
     throw new GraphServerError('GRAPHD_CONFIG', `${file}: invalid TOML: ${err instanceof Error ? err.message : String(err)}`, err);
   }

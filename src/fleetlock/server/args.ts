@@ -1,6 +1,7 @@
 // alt-fleetlockd command line: `--config FILE`, or a quick start with `--listen`, `--group`, `--state-dir`.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { decodeUtf8File } from '../../common/utf8.js';
 import { FleetLockConfigError } from '../errors.js';
 import { GROUP_PATTERN } from '../protocol.js';
 import { DEFAULT_LISTEN, DEFAULT_STATE_DIR, parseConfigText, parseListen, type GroupConfig, type ServerConfig } from './config.js';
@@ -26,13 +27,15 @@ export interface ServerArgs {
 
 /** Reads and validates a config file. */
 export function loadConfigFile(path: string): ServerConfig {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err: unknown) {
     throw new FleetLockConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
   }
-  return parseConfigText(text, path);
+  const text = decodeUtf8File(bytes, path);
+  if (!text.ok) throw new FleetLockConfigError(text.message);
+  return parseConfigText(text.text, path);
 }
 
 /** Parses argv (without node and script); throws FleetLockConfigError on bad flags. */

@@ -1,6 +1,7 @@
 // alt-ostreed configuration: TOML file -> validated, frozen BackendConfig (pure parsing; I/O in load).
 import { readFile } from 'node:fs/promises';
 import { parse as parseToml } from 'smol-toml';
+import { decodeUtf8File } from '../../common/utf8.js';
 import { BackendConfigError } from './errors.js';
 
 /** Methods a non-root caller may be granted (everything else is root-only). */
@@ -106,15 +107,17 @@ export function parseBackendConfig(doc: Record<string, unknown>, file: string): 
 /** Reads and validates the config file; a missing file gives the defaults. */
 export async function loadBackendConfig(file: string | null): Promise<BackendConfig> {
   if (file === null) return DEFAULT_CONFIG;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err: unknown) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
     throw new BackendConfigError(`${file}: cannot read`, err);
   }
+  const text = decodeUtf8File(bytes, file);
+  if (!text.ok) throw new BackendConfigError(text.message);
   try {
-    return parseBackendConfig(parseToml(text) as Record<string, unknown>, file);
+    return parseBackendConfig(parseToml(text.text) as Record<string, unknown>, file);
   } catch (err: unknown) {
     if (err instanceof BackendConfigError) throw err;
     throw new BackendConfigError(`${file}: invalid TOML: ${(err as Error).message}`, err);
