@@ -34,13 +34,11 @@ export class WeeklyCalendar {
     }
     this.intervals = intervals;
     const open = new Uint8Array(WEEK_MINUTES);
-    const measured = new Uint8Array(WEEK_MINUTES);
     for (const iv of intervals) {
       for (let m = iv.startMinute; m <= iv.endMinute; m++) open[m] = 1;
-      for (let m = iv.startMinute; m < iv.startMinute + iv.lengthMinutes; m++) measured[m] = 1;
     }
     this.#open = open;
-    this.scheduleLengthMinutes = measured.reduce((a, b) => a + b, 0);
+    this.scheduleLengthMinutes = scheduleLength(intervals);
   }
 
   /** True when no window is configured. */
@@ -60,12 +58,40 @@ export class WeeklyCalendar {
 }
 
 /**
+ * Zincati's schedule-length gauge (`WeeklyCalendar::length_minutes`), so both agents report the same
+ * number: each piece is the range `start .. start+length+1` (end exclusive, the inclusive end minute
+ * counted), ranges are sorted by start, a range starting at or before the current run's end joins
+ * the run, and every run counts `end - start - 1`. Overlaps therefore count once, and a window that
+ * starts right after another's inclusive end minute (10:00 + 60, then 11:01) joins it and that
+ * minute counts (121, not 120).
+ */
+export function scheduleLength(intervals: readonly WeekInterval[]): number {
+  const ranges = intervals
+    .map((iv) => [iv.startMinute, iv.startMinute + iv.lengthMinutes + 1] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let total = 0;
+  let run: readonly [number, number] | null = null;
+  for (const [start, end] of ranges) {
+    if (run !== null && start <= run[1]) {
+      run = [run[0], Math.max(run[1], end)];
+      continue;
+    }
+    if (run !== null) total += run[1] - run[0] - 1;
+    run = [start, end];
+  }
+  return run === null ? total : total + run[1] - run[0] - 1;
+}
+
+/**
  * Splits `start + length` (inclusive end) at the week boundary, as Zincati does: Sun 23:45 + 60
- * becomes 15 minutes up to the end of the week and 45 minutes from Monday 00:00.
+ * becomes 15 minutes up to the end of the week and 45 minutes from Monday 00:00. A window ending
+ * exactly at the boundary (Sun 23:00 + 60) stays one piece, and its inclusive end minute, which would
+ * be Monday 00:00, is not covered (Zincati's minute 10080 never occurs).
  */
 export function splitAtWeekBoundary(startMinute: number, lengthMinutes: number): WeekInterval[] {
   const end = startMinute + lengthMinutes;
   if (end < WEEK_MINUTES) return [{ startMinute, endMinute: end, lengthMinutes }];
+  if (end === WEEK_MINUTES) return [{ startMinute, endMinute: WEEK_MINUTES - 1, lengthMinutes }];
   const first = WEEK_MINUTES - startMinute;
   const rest = lengthMinutes - first;
   return [

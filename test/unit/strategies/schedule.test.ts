@@ -31,6 +31,41 @@ describe('src/strategies/periodic/calendar', () => {
     expect(new WeeklyCalendar(windows).scheduleLengthMinutes).toBe(minutes);
   });
 
+  // Zincati's `window_week_boundary` vectors (coreos/zincati src/weekly/mod.rs), re-typed: a window
+  // that ends exactly at the week boundary is not split, and its inclusive end minute (Monday 00:00
+  // of the next week) is not covered.
+  it('does not split a window that ends exactly at the week boundary (Sun 23:59 + 1)', () => {
+    expect(splitAtWeekBoundary(10079, 1)).toEqual([{ startMinute: 10079, endMinute: 10079, lengthMinutes: 1 }]);
+    expect(splitAtWeekBoundary(10079, 2)).toEqual([
+      { startMinute: 10079, endMinute: 10079, lengthMinutes: 1 },
+      { startMinute: 0, endMinute: 1, lengthMinutes: 1 },
+    ]);
+  });
+
+  it('leaves Monday 00:00 outside a window ending at the week boundary (Sun 23:00 + 60), as Zincati', () => {
+    const cal = new WeeklyCalendar([win(['Sun'], '23:00', 60)]);
+    expect(cal.contains(10079)).toBe(true);
+    expect(cal.contains(0)).toBe(false);
+    expect(cal.scheduleLengthMinutes).toBe(60);
+  });
+
+  // Zincati's gauge (`WeeklyCalendar::length_minutes`): ranges start..start+length+1 (end exclusive)
+  // sorted by start; a range starting at or before the previous one's end is merged into it; each
+  // merged run counts end - start - 1. So a window starting right after another's inclusive end
+  // minute merges with it and that minute counts: 10:00 + 60 and 11:01 + 60 give 121.
+  it.each([
+    // coreos/zincati src/weekly/mod.rs `calendar_length`: 45 + (30 + 90) across the boundary.
+    ['Zincati calendar_length', [win(['Mon'], '01:15', 45), win(['Sun'], '23:30', 120)], 150],
+    // coreos/zincati tests/fixtures/20-periodic-sample.toml (total 3145, no overlap).
+    ['Zincati 20-periodic-sample.toml', [win(['Tue', 'Wed'], '23:00', 120), win(['Thu'], '23:30', 25), win(['Sun'], '00:00', 2880)], 3145],
+    ['adjacent windows sharing the end minute', [win(['Mon'], '10:00', 60), win(['Mon'], '11:00', 60)], 120],
+    ['a window starting right after the inclusive end minute', [win(['Mon'], '10:00', 60), win(['Mon'], '11:01', 60)], 121],
+    ['the same across midnight', [win(['Sat'], '23:00', 60), win(['Sun'], '00:01', 60)], 121],
+    ['a one-minute gap is not merged', [win(['Mon'], '10:00', 60), win(['Mon'], '11:02', 60)], 120],
+  ])("schedule length matches Zincati's gauge: %s", (_n, windows, minutes) => {
+    expect(new WeeklyCalendar(windows).scheduleLengthMinutes).toBe(minutes);
+  });
+
   it('covers the end minute inclusively, like Zincati (14:30 + 120 contains 16:30, not 16:31)', () => {
     const cal = new WeeklyCalendar([win(['Mon'], '14:30', 120)]);
     expect(cal.contains(14 * 60 + 29)).toBe(false);
