@@ -1,6 +1,7 @@
 // Strict, total decoding of a Cincinnati graph document. Structure is checked here for every node and
-// edge; release semantics (scheme, age_index) are checked by select.ts on the nodes a decision uses,
-// exactly where Zincati checks them, so a graph with an unrelated odd node still works.
+// edge; release semantics (non-empty version and payload, scheme, age_index) are checked by select.ts
+// on the nodes a decision uses, exactly where Zincati checks them, so a graph with an unrelated odd
+// node still works.
 import { GraphError, decodeError, describeValue } from './errors.js';
 
 /** One release node as served: metadata values are always strings. */
@@ -42,19 +43,18 @@ function parseNode(n: unknown, i: number): GraphNode {
   const at = `nodes[${i}]`;
   if (!isRecord(n)) throw decodeError(at, `expected an object, got ${describeValue(n)}`);
   const { version, payload, metadata } = n;
-  if (typeof version !== 'string' || version === '') {
-    throw decodeError(`${at}.version`, `expected a non-empty string, got ${describeValue(version)}`);
-  }
-  if (typeof payload !== 'string' || payload === '') {
-    throw decodeError(`${at}.payload`, `expected a non-empty string, got ${describeValue(payload)}`);
-  }
+  // Only the types are structure: an empty version or payload is a release error that select.ts
+  // reports for the nodes a decision uses (Zincati's `Release::from_cincinnati`), so such a node
+  // that nobody updates to does not break the graph.
+  if (typeof version !== 'string') throw decodeError(`${at}.version`, `expected a string, got ${describeValue(version)}`);
+  if (typeof payload !== 'string') throw decodeError(`${at}.payload`, `expected a string, got ${describeValue(payload)}`);
   return { version, payload, metadata: parseMetadata(metadata, at) };
 }
 
 /**
  * Decodes a parsed JSON value into a `Graph`. Throws only `GraphError`: `GRAPH_DECODE`
- * (`client_failed_json_decoding`) for a wrong shape, `GRAPH_NODE_LOOKUP` (`client_failed_node_lookup`)
- * for an edge index outside `nodes`. Unknown top-level and node keys are ignored, as in Zincati.
+ * (`client_failed_json_decoding`) for a wrong shape (including a negative or fractional edge index),
+ * `GRAPH_NODE_LOOKUP` (`client_failed_node_lookup`) for an edge index past the end of `nodes`. Unknown top-level and node keys are ignored, as in Zincati.
  */
 export function parseGraph(json: unknown): Graph {
   if (!isRecord(json)) throw decodeError('$', `expected a graph object, got ${describeValue(json)}`);
@@ -72,12 +72,15 @@ export function parseGraph(json: unknown): Graph {
     }
     const from: unknown = e[0];
     const to: unknown = e[1];
-    if (!Number.isInteger(from)) throw decodeError(`edges[${i}][0]`, `expected an integer, got ${describeValue(from)}`);
-    if (!Number.isInteger(to)) throw decodeError(`edges[${i}][1]`, `expected an integer, got ${describeValue(to)}`);
-    if ((from as number) < 0 || (from as number) >= count) {
+    // Zincati decodes an edge as two u64: a negative or fractional index is a decoding error.
+    if (!Number.isInteger(from) || (from as number) < 0) throw decodeError(`edges[${i}][0]`, `expected an unsigned integer, got ${describeValue(from)}`);
+    if (!Number.isInteger(to) || (to as number) < 0) throw decodeError(`edges[${i}][1]`, `expected an unsigned integer, got ${describeValue(to)}`);
+    // Stricter than Zincati, which looks up only the booted node's targets: any edge outside `nodes`
+    // means a broken server, and is reported whichever node it leaves (docs/usage/zincati-differences.md).
+    if ((from as number) >= count) {
       throw new GraphError('GRAPH_NODE_LOOKUP', `node index ${String(from)} out of range (${count} nodes)`, { field: `edges[${i}][0]` });
     }
-    if ((to as number) < 0 || (to as number) >= count) {
+    if ((to as number) >= count) {
       throw new GraphError('GRAPH_NODE_LOOKUP', `node index ${String(to)} out of range (${count} nodes)`, { field: `edges[${i}][1]` });
     }
   }

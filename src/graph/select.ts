@@ -45,7 +45,8 @@ export interface SelectInput {
   readonly allowDowngrade?: boolean;
 }
 
-const AGE_INDEX = /^[0-9]{1,16}$/;
+// Rust's `u64::from_str` (Zincati) takes an optional `+`; we stop at 2^53-1 (exact in a JS number).
+const AGE_INDEX = /^\+?[0-9]{1,16}$/;
 const NOT_DEADEND: DeadendStatus = Object.freeze({ isDeadend: false, reason: null });
 
 /** Orders releases as Zincati does: age_index, then version, then payload (code-unit order). */
@@ -62,11 +63,15 @@ function schemeOf(node: GraphNode): string | null {
 
 /**
  * Turns graph node `index` into a `Release`; throws `GRAPH_NODE_PARSE` (`client_failed_node_parsing`)
- * naming the field when the scheme is not `checksum` or age_index is not a decimal integer.
+ * naming the field when the version or payload is empty, the scheme is not `checksum` or age_index is
+ * not a decimal integer.
  */
 export function releaseAt(graph: Graph, index: number): Release {
   const node = graph.nodes[index];
   if (node === undefined) throw new GraphError('GRAPH_NODE_LOOKUP', `no node at index ${index}`, { field: `nodes[${index}]` });
+  // Zincati's `Release::from_cincinnati` refuses empty strings here, not when decoding the graph.
+  if (node.version === '') throw new GraphError('GRAPH_NODE_PARSE', 'empty version', { field: `nodes[${index}].version` });
+  if (node.payload === '') throw new GraphError('GRAPH_NODE_PARSE', 'empty payload (checksum)', { field: `nodes[${index}].payload` });
   const at = `nodes[${index}].metadata`;
   const scheme = readMeta(node.metadata, KEY.scheme);
   if (scheme === null) {

@@ -33,12 +33,18 @@ describe('graph/parse', () => {
     ['edge of three', { nodes: good.nodes, edges: [[0, 1, 2]] }, 'edges[0]', 'client_failed_json_decoding'],
     ['edge index fractional', { nodes: good.nodes, edges: [[0, 0.5]] }, 'edges[0][1]', 'client_failed_json_decoding'],
     ['edge index out of range', { nodes: good.nodes, edges: [[0, 2]] }, 'edges[0][1]', 'client_failed_node_lookup'],
-    ['edge index negative', { nodes: good.nodes, edges: [[-1, 0]] }, 'edges[0][0]', 'client_failed_node_lookup'],
+    // Zincati decodes edges as pairs of u64: a negative index does not decode at all.
+    ['edge index negative', { nodes: good.nodes, edges: [[-1, 0]] }, 'edges[0][0]', 'client_failed_json_decoding'],
   ])('rejects %s with a typed error naming the field', (_name, doc, field, kind) => {
     const err = errorOf(() => parseGraph(doc));
     expect(err.field).toBe(field);
     expect(err.kind).toBe(kind);
     expect(err.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('decodes empty version and payload strings (Zincati checks them only on nodes it uses)', () => {
+    const g = parseGraph({ nodes: [{ version: '', payload: '', metadata: {} }], edges: [] });
+    expect(g.nodes[0]).toEqual({ version: '', payload: '', metadata: {} });
   });
 
   it('ignores unknown top-level and node keys', () => {

@@ -105,6 +105,33 @@ describe('graph/select (Zincati find_update)', () => {
     expect(err).toMatchObject({ kind: 'client_failed_node_parsing', field: 'nodes[1].metadata.org.fedoraproject.coreos.releases.age_index' });
   });
 
+  // Zincati's docs example (coreos/zincati docs/development/cincinnati/response.json, our fixture
+  // zincati-docs-response.json) plus one malformed node 3 (empty version and payload, no scheme, no
+  // age_index) with an edge out of it. Zincati parses only the booted node and its targets.
+  const withBadNode = (extraEdges: [number, number][]): Graph => {
+    const raw = fixture('zincati-docs-response.json') as { nodes: unknown[]; edges: [number, number][] };
+    return parseGraph({ nodes: [...raw.nodes, { version: '', payload: '', metadata: {} }], edges: [...raw.edges, [3, 0], ...extraEdges] });
+  };
+
+  it('ignores a malformed node that nobody updates to, as Zincati', () => {
+    const d = selectUpdate(withBadNode([]), { bootedPayload: P[0]! });
+    expect(d).toMatchObject({ reason: 'update', target: { version: '32.20200601.1.1', payload: P[2] } });
+  });
+
+  it('fails with client_failed_node_parsing when the booted node updates to the malformed node', () => {
+    const err = (() => { try { selectUpdate(withBadNode([[0, 3]]), { bootedPayload: P[0]! }); } catch (e) { return e; } return null; })();
+    expect(err).toBeInstanceOf(GraphError);
+    expect(err).toMatchObject({ code: 'GRAPH_NODE_PARSE', kind: 'client_failed_node_parsing', field: 'nodes[3].version' });
+  });
+
+  it('reads age_index as Rust parses a u64, so "+3" is 3 and "-1" or " 1" fail the check', () => {
+    const g = (age: string): Graph => graph([['a', 0], ['b', 0, { [`${F}releases.age_index`]: age }]], [[0, 1]]);
+    expect(selectUpdate(g('+3'), { bootedPayload: 'p-a' }).target).toMatchObject({ version: 'b', ageIndex: 3 });
+    for (const bad of ['-1', ' 1', '1e3', '']) {
+      expect(() => selectUpdate(g(bad), { bootedPayload: 'p-a' })).toThrow(expect.objectContaining({ kind: 'client_failed_node_parsing' }) as Error);
+    }
+  });
+
   it('prefers a newer release over an already staged one (coreos/zincati#928)', () => {
     const staged = { version: 'b', payload: 'pb', ageIndex: 1 };
     expect(shouldReplaceStaged(staged, { version: 'c', payload: 'pc', ageIndex: 2 })).toBe(true);
