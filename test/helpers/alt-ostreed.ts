@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackProcess } from './scope.js';
 import type { TestSysroot } from './sysroot.js';
 
 /** Path of the built daemon entry point. */
@@ -62,9 +63,15 @@ export async function startBackend(opts: BackendOptions): Promise<RunningBackend
   const child = spawn(process.execPath, [ALT_OSTREED, '--bus-address', opts.busAddress, '--config', config, '--osname', opts.sysroot.osname], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  trackProcess(child);
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const collect = (c: string): void => {
+    out += c;
+    // Debugging aid, as the agent suites' debugRecords: `DBG=1` echoes the daemon's log.
+    if (process.env.DBG) for (const line of c.split('\n').filter(Boolean)) console.log(new Date().toISOString().slice(11, 23), 'alt-ostreed', line);
+  };
+  child.stdout.setEncoding('utf8').on('data', collect);
+  child.stderr.setEncoding('utf8').on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`alt-ostreed did not start:\n${out}`)), 20_000);

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackProcess } from './scope.js';
 
 /** A running private bus. */
 export interface PrivateBus {
@@ -58,6 +59,7 @@ export async function startPrivateBus(opts: PrivateBusOptions = {}): Promise<Pri
   const child = spawn('dbus-daemon', [`--config-file=${config}`, '--nofork', '--print-address=1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  trackProcess(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const address = await new Promise<string>((resolve, reject) => {

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { killAndWait } from './dbus-daemon.js';
+import { trackProcess } from './scope.js';
 
 const SCRIPT = fileURLToPath(new URL('./glib-peer.py', import.meta.url));
 /** The reference XML vendored in src/ostree. */
@@ -24,6 +25,7 @@ export interface GlibPeerServer {
 /** Starts the GLib transaction server on `socket`. */
 export async function startGlibPeerServer(socket: string, finish: 'success' | 'fail' | 'never' = 'success'): Promise<GlibPeerServer> {
   const child = spawn(SYSTEM_PYTHON, [SCRIPT, 'server', '--xml', RPMOSTREE_XML, '--socket', socket, '--finish', finish]);
+  trackProcess(child);
   const events: Record<string, unknown>[] = [];
   const waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: () => void }[] = [];
   let stderr = '';
@@ -77,6 +79,7 @@ export interface GlibClientResult {
 export function runGlibPeerClient(address: string): Promise<GlibClientResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(SYSTEM_PYTHON, [SCRIPT, 'client', '--xml', RPMOSTREE_XML, '--address', address]);
+    trackProcess(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { fakeLogindForTest, type FakeLogind } from '../integration/operator/fake-logind.js';
 import { startBackend, type RunningBackend } from './alt-ostreed.js';
 import { startPrivateBus, type PrivateBus } from './dbus-daemon.js';
+import { trackProcess } from './scope.js';
 import { ostree } from './ostree-repo.js';
 import { createSysroot, type TestSysroot } from './sysroot.js';
 
@@ -121,6 +122,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NOTIFY_SOCKET: '', ...o.agentEnv },
     });
+    trackProcess(child);
     agent = child;
     // 'close', not 'exit': the last log records of a killed agent are read before stopAgent resolves.
     agentExit = new Promise<void>((resolve) => child.once('close', () => resolve()));
