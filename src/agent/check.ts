@@ -5,8 +5,13 @@ import { strategyErrorKind } from '../strategies/errors.js';
 import type { AgentDeps, AgentMemory } from './context.js';
 import { acceptTarget } from './decide.js';
 
-/** Outcome of a graph check: the accepted target, or `failed` (graph errors never change state). */
-export type CheckOutcome = { readonly ok: true; readonly target: Release | null } | { readonly ok: false };
+/**
+ * Outcome of a graph check: the accepted target and the payloads the graph offers from the booted
+ * release (null: booted release not in the graph), or `failed` (graph errors never change state).
+ */
+export type CheckOutcome =
+  | { readonly ok: true; readonly target: Release | null; readonly offered: ReadonlySet<string> | null }
+  | { readonly ok: false };
 
 /** Checks the graph for an update target, applying the dead-end notice on change. */
 export async function checkForUpdate(
@@ -38,7 +43,7 @@ export async function checkForUpdate(
       `target ${describeRelease(result.target)} is booted or denylisted; ignoring it`,
     );
   }
-  return { ok: true, target };
+  return { ok: true, target, offered: result.offered ?? null };
 }
 
 async function applyDeadend(

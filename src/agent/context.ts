@@ -61,8 +61,15 @@ export class AgentMemory {
   booted: Deployment | null = null;
   /** When the graph was last checked successfully (ms), or null. */
   lastCheckMs: number | null = null;
-  /** The operator asked to finalize now, bypassing strategy and session grace period. */
+  /**
+   * The running tick serves an operator's "update now" (bypass the strategy and the users' grace
+   * period). Set by the loop for that one tick only, so a request never outlives it.
+   */
   updateNowRequested = false;
+  /** Why the last `update_staged` tick did not finalize (one line, for the "update now" reply); null if it did. */
+  notFinalizedBecause: string | null = null;
+  /** Payload of a staged release the graph withdrew whose removal is still pending; null when none. */
+  withdrawn: string | null = null;
   /** `READY=1` already sent. */
   readyNotified = false;
 }

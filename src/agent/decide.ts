@@ -2,6 +2,7 @@
 // value the tick acts on. No I/O, no clock.
 import type { Release } from '../graph/release.js';
 import type { Deployment, DeploymentSet } from '../ostree/deployment.js';
+import type { AgentEvent } from './events.js';
 import type { InteractiveSession } from './ports.js';
 import { MAX_POSTPONEMENTS } from './state.js';
 
@@ -79,4 +80,39 @@ export function postponementWarning(release: Release, postponementsLeft: number,
     `interactive users have logged out, or in ${left}, whichever comes earlier. ` +
     'Please log out of all active sessions in order to let the auto-update process continue.'
   );
+}
+
+/** Whether the staged deployment is `release` already unlocked: finalized, pending a reboot. */
+export function finalizedPendingReboot(staged: Deployment, release: Release): boolean {
+  return staged.checksum === release.payload && !staged.finalizationLocked;
+}
+
+/**
+ * True when a graph that knows the booted release no longer offers `staged` as an allowed target
+ * from it (pulled, edge removed, denylisted). `offered` null or absent: nothing is known, keep it.
+ */
+export function stagedWithdrawn(offered: ReadonlySet<string> | null | undefined, staged: Release): boolean {
+  return offered !== null && offered !== undefined && !offered.has(staged.payload);
+}
+
+/** What to do about block inhibitors; `inhibitors` null means logind could not be asked. */
+export type InhibitorDecision = 'proceed' | 'blocked' | 'query_failed' | 'proceed_unchecked';
+
+/**
+ * Known block inhibitors always block. An unanswered query blocks ("never reboot on doubt") unless
+ * an operator's "update now" serves this tick: the one escape that works with logind broken.
+ */
+export function decideInhibitors(facts: { inhibitors: readonly string[] | null; updateNow: boolean }): InhibitorDecision {
+  if (facts.inhibitors === null) return facts.updateNow ? 'proceed_unchecked' : 'query_failed';
+  return facts.inhibitors.length > 0 ? 'blocked' : 'proceed';
+}
+
+/**
+ * Why the tick that served "update now" did not finalize, or null when it did: the tick's own
+ * reason when it gave one, else the event it ended with.
+ */
+export function updateNowRefusal(event: AgentEvent['type'] | null, because: string | null): string | null {
+  if (event === 'update_finalized') return null;
+  if (because !== null) return because;
+  return event === null ? 'the tick failed unexpectedly (see the agent log)' : `the tick ended with '${event}'`;
 }

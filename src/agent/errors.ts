@@ -15,3 +15,13 @@ export class AgentStoppedError extends AltError {
     super('AGENT_STOPPED', 'the agent is stopping', { kind: 'stopped' });
   }
 }
+
+/**
+ * The tick that served an "update now" request could not finalize (block inhibitor, failed
+ * finalize, backend down, ...). The request is dropped; `reason` says why, in one line.
+ */
+export class UpdateNowFailedError extends AltError {
+  constructor(reason: string) {
+    super('AGENT_UPDATE_NOW_FAILED', `the staged update was not finalized: ${reason}`, { kind: 'update_now_failed' });
+  }
+}

@@ -15,6 +15,8 @@ export type AgentEvent =
   | { readonly type: 'update_staged' }
   | { readonly type: 'newer_update_found'; readonly release: Release }
   | { readonly type: 'staged_deployment_lost' }
+  /** The graph no longer offers the staged release; its deployment was removed. */
+  | { readonly type: 'staged_withdrawn'; readonly checkedAtMs: number }
   | { readonly type: 'finalization_denied' }
   | { readonly type: 'finalization_blocked'; readonly reason: Exclude<StagedWait, 'nothing' | 'strategy' | 'active_sessions'> }
   | { readonly type: 'reboot_postponed' }

@@ -1,10 +1,13 @@
 // The single-flight runner: one tick at a time, sleeping through the injected Clock between ticks.
 // "check now" / "update now" requests only wake the sleep (or, during a tick, skip the next sleep),
-// so they are serialised with the ticks by construction. Everything is cancelled by one AbortSignal.
+// so they are serialised with the ticks by construction. An "update now" applies to the next tick
+// only: that tick either finalizes or the request is dropped and its callers get the reason.
+// Everything is cancelled by one AbortSignal.
 import { errorChain } from '../common/errors.js';
-import { AgentStoppedError, NothingStagedError } from './errors.js';
+import { AgentStoppedError, NothingStagedError, UpdateNowFailedError } from './errors.js';
 import type { AgentSnapshot, OperatorPort } from './operator/snapshot.js';
 import { AgentMemory, type AgentDeps } from './context.js';
+import { updateNowRefusal } from './decide.js';
 import type { AgentEvent } from './events.js';
 import type { Logger } from './ports.js';
 import { INITIAL_STATE, type AgentState } from './state.js';
@@ -23,6 +26,14 @@ export interface StepResult {
   readonly delayMs: number;
 }
 
+/** A caller of checkNow/updateNow waiting for its tick. */
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+  /** An "update now" request: rejected when its tick does not finalize. */
+  readonly updateNow: boolean;
+}
+
 /** The agent: state, memory and the tick loop; also the operator surface's port. */
 export class Agent implements OperatorPort {
   readonly #deps: AgentDeps;
@@ -36,8 +47,8 @@ export class Agent implements OperatorPort {
   #wakePending = false;
   #stopped = false;
   // Callers of checkNow/updateNow waiting for the next tick to start (queued) and to end (running).
-  #queued: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  #running: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #queued: Waiter[] = [];
+  #running: Waiter[] = [];
 
   constructor(deps: AgentDeps) {
     this.#deps = deps;
@@ -79,19 +90,20 @@ export class Agent implements OperatorPort {
   /** Runs a tick (an update check in the polling states) now; resolves when that tick is done. */
   checkNow(): Promise<void> {
     this.#log.info({ event: 'check_requested' }, 'update check requested');
-    return this.#requestTick();
+    return this.#requestTick(false);
   }
 
   /**
-   * Allows the staged update to be finalized now: bypasses the strategy and the users' grace period,
-   * never block inhibitors (coreos/zincati#498). Rejects with `NothingStagedError` when nothing is
-   * staged; resolves when the finalizing tick is done.
+   * Finalizes the staged update on the next tick: bypasses the strategy and the users' grace period,
+   * never a block inhibitor logind reports (coreos/zincati#498); an unanswered inhibitor query does
+   * not stop it. Applies to that one tick: resolves when it finalized, else rejects with
+   * `UpdateNowFailedError` saying why (the request is dropped). Rejects with `NothingStagedError`
+   * when nothing is staged.
    */
   updateNow(): Promise<void> {
     if (this.#state.kind !== 'update_staged') return Promise.reject(new NothingStagedError(this.#state.kind));
-    this.#mem.updateNowRequested = true;
     this.#log.info({ event: 'update_now_requested' }, 'finalization requested by the operator');
-    return this.#requestTick();
+    return this.#requestTick(true);
   }
 
   /** Runs ticks until `signal` aborts, then sends STOPPING=1. Never throws for tick failures. */
@@ -136,6 +148,10 @@ export class Agent implements OperatorPort {
     const prev = this.#state;
     this.#running.push(...this.#queued);
     this.#queued = [];
+    // The request lives for this one tick: whatever the tick does, it is gone afterwards.
+    const updateNow = this.#running.some((w) => w.updateNow);
+    this.#mem.updateNowRequested = updateNow;
+    this.#mem.notFinalizedBecause = null;
     let event: AgentEvent | null = null;
     try {
       event = await runTick(prev, deps, this.#mem, this.#log, signal);
@@ -143,6 +159,12 @@ export class Agent implements OperatorPort {
       if (!signal?.aborted) {
         this.#log.error({ event: 'tick_failed', state: prev.kind, err: errorChain(err).join(': ') }, 'unexpected tick failure');
       }
+    } finally {
+      this.#mem.updateNowRequested = false;
+    }
+    const refusal = updateNow ? updateNowRefusal(event?.type ?? null, this.#mem.notFinalizedBecause) : null;
+    if (refusal !== null) {
+      this.#log.warn({ event: 'update_now_failed', reason: refusal }, `update now: the staged update was not finalized: ${refusal}`);
     }
     let next = prev;
     if (event !== null) {
@@ -181,14 +203,17 @@ export class Agent implements OperatorPort {
     if (event === null) delayMs = Math.max(delayMs, DEFAULT_REFRESH_SECS * 1000);
     const snap = this.snapshot();
     for (const l of this.#listeners) l(snap);
-    for (const w of this.#running) w.resolve();
+    for (const w of this.#running) {
+      if (w.updateNow && refusal !== null) w.reject(new UpdateNowFailedError(refusal));
+      else w.resolve();
+    }
     this.#running = [];
     return { event, state: next, delayMs };
   }
 
-  #requestTick(): Promise<void> {
+  #requestTick(updateNow: boolean): Promise<void> {
     if (this.#stopped) return Promise.reject(new AgentStoppedError());
-    const done = new Promise<void>((resolve, reject) => this.#queued.push({ resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.#queued.push({ resolve, reject, updateNow }));
     this.#wakeUp();
     return done;
   }

@@ -34,6 +34,12 @@ export interface GraphCheck {
    * (as in Zincati) nothing is known and the notice is left as it is.
    */
   readonly deadend: DeadendStatus | null;
+  /**
+   * Payloads of every allowed target from the booted release (its out-edges minus the denylist),
+   * so a staged release the graph no longer offers can be removed. Null (or absent) when the booted
+   * release is not in the graph: nothing is known then, and nothing is removed.
+   */
+  readonly offered?: ReadonlySet<string> | null;
 }
 
 /** The update graph (Cincinnati) client as the agent needs it. Throws a typed error with `kind`. */
@@ -50,8 +56,12 @@ export interface OstreePort {
   registerDriver(): Promise<void>;
   /** Stages `release` with finalization locked; resolves to the staged deployment. */
   stage(release: Release, opts: { allowDowngrade: boolean }, signal?: AbortSignal): Promise<Deployment>;
-  /** Unlocks and finalizes the staged deployment `checksum`; the backend then reboots the host. */
-  finalize(checksum: string): Promise<void>;
+  /**
+   * Unlocks and finalizes the staged deployment `checksum`; the backend then reboots the host.
+   * `alreadyUnlocked`: the deployment was unlocked by an earlier finalize whose reboot failed, so only
+   * the reboot is retried (rpm-ostree's `allow-unlocked`).
+   */
+  finalize(checksum: string, opts?: { readonly alreadyUnlocked?: boolean }): Promise<void>;
   /** Removes the pending (staged) deployment. */
   cleanupPending(): Promise<void>;
 }

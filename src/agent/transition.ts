@@ -55,6 +55,8 @@ export const ALLOWED_EDGES: readonly Edge[] = [
   // The staged deployment vanished (cleaned up behind our back, backend restarted): stage again,
   // at once the first time, with a backoff while it keeps vanishing (timing.ts restageBackoffSecs).
   { from: 'update_staged', event: 'staged_deployment_lost', to: 'update_available' },
+  // The graph withdrew the staged release: its deployment was removed; look for updates again.
+  { from: 'update_staged', event: 'staged_withdrawn', to: 'no_new_update' },
   { from: 'update_staged', event: 'update_finalized', to: 'update_finalized' },
   { from: 'update_finalized', event: 'end', to: 'end' },
   { from: 'end', event: 'idle', to: 'end' },
@@ -110,6 +112,8 @@ export function transition(state: AgentState, event: AgentEvent): AgentState {
           return { kind: 'update_available', release: event.release, failedAttempts: 0, stagedLosses: 0 };
         case 'staged_deployment_lost':
           return { kind: 'update_available', release: state.release, failedAttempts: 0, stagedLosses: state.stagedLosses + 1 };
+        case 'staged_withdrawn':
+          return { kind: 'no_new_update', checkedAtMs: event.checkedAtMs };
         case 'update_finalized':
           return { kind: 'update_finalized', release: state.release };
         default:

@@ -29,7 +29,8 @@ export function graphPort(client: GraphClient, identity: Identity, metrics: Metr
         allowDowngrade: facts.allowDowngrade,
       });
       metrics.ignoredTargets(decision.ignoredTargets);
-      return { target: decision.target, deadend: decision.booted === null ? null : decision.deadend };
+      const known = decision.booted !== null;
+      return { target: decision.target, deadend: known ? decision.deadend : null, offered: known ? new Set(decision.offered) : null };
     },
   };
 }

@@ -63,8 +63,11 @@ export interface OstreeClient {
   registerDriver(name?: string): Promise<void>;
   /** Deploys `release.payload` with finalization locked, then confirms and returns the staged deployment. */
   stage(release: Pick<Release, 'payload' | 'version'>, opts: StageOptions, signal?: AbortSignal): Promise<Deployment>;
-  /** FinalizeDeployment(checksum): unlocks the staged deployment; the backend then reboots. */
-  finalize(checksum: string): Promise<void>;
+  /**
+   * FinalizeDeployment(checksum): unlocks the staged deployment; the backend then reboots.
+   * `alreadyUnlocked` sends `allow-unlocked`: the backend skips the unlock and only reboots.
+   */
+  finalize(checksum: string, opts?: { readonly alreadyUnlocked?: boolean }): Promise<void>;
   /** Cleanup(['pending-deploy']): removes a staged deployment. */
   cleanupPending(): Promise<void>;
   /** UnregisterClient and disconnect. */
@@ -242,9 +245,13 @@ export function createOstreeClient(opts: OstreeClientOptions): OstreeClient {
       return confirmStaged(set, release, stageOpts.confirmStream ?? true);
     },
 
-    finalize: async (checksum) => {
+    finalize: async (checksum, finalizeOpts) => {
       await transaction('finalize-deployment', (s) =>
-        s.os['FinalizeDeployment']!({ checksum: new Variant('s', checksum), 'initiating-command-line': new Variant('s', 'alt-updated finalize') }),
+        s.os['FinalizeDeployment']!({
+          checksum: new Variant('s', checksum),
+          ...(finalizeOpts?.alreadyUnlocked === true ? { 'allow-unlocked': b(true) } : {}),
+          'initiating-command-line': new Variant('s', 'alt-updated finalize'),
+        }),
       );
     },
 

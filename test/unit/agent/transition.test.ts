@@ -32,6 +32,7 @@ const SAMPLE_EVENTS: Record<EventType, AgentEvent> = {
   update_staged: { type: 'update_staged' },
   newer_update_found: { type: 'newer_update_found', release: r2 },
   staged_deployment_lost: { type: 'staged_deployment_lost' },
+  staged_withdrawn: { type: 'staged_withdrawn', checkedAtMs: 7 },
   finalization_denied: { type: 'finalization_denied' },
   finalization_blocked: { type: 'finalization_blocked', reason: 'block_inhibitor' },
   reboot_postponed: { type: 'reboot_postponed' },
@@ -84,6 +85,10 @@ describe('src/agent/transition', () => {
 
   it('stages the same release again when its deployment was lost', () => {
     expect(transition(SAMPLE_STATES.update_staged, SAMPLE_EVENTS.staged_deployment_lost)).toEqual({ kind: 'update_available', release: r1, failedAttempts: 0, stagedLosses: 1 });
+  });
+
+  it('goes back to polling when the graph withdrew the staged release', () => {
+    expect(transition(SAMPLE_STATES.update_staged, SAMPLE_EVENTS.staged_withdrawn)).toEqual({ kind: 'no_new_update', checkedAtMs: 7 });
   });
 
   it('counts start-up failures for the backoff', () => {

@@ -80,6 +80,41 @@ describe('alt-updatectl window check', () => {
     expect(r.code).toMatchObject({ name: 'CliUsageError' });
   });
 
+  // coreos/zincati tests/fixtures/20-periodic-sample.toml, re-typed (Zincati: total length 3145,
+  // the Sunday window wraps into Monday), plus the strategy line Zincati's test sets in code.
+  const ZINCATI_PERIODIC_SAMPLE = `
+[updates]
+strategy = "periodic"
+[[updates.periodic.window]]
+days = [ "Tue", "Wed" ]
+start_time = "23:00"
+length_minutes = 120
+[[updates.periodic.window]]
+days = [ "Thu" ]
+start_time = "23:30"
+length_minutes = 25
+[[updates.periodic.window]]
+days = [ "Sun" ]
+start_time = "00:00"
+# 2 days, wrapping back to beginning of week.
+length_minutes = 2880
+`;
+
+  it("reports Zincati's schedule length for its 20-periodic-sample.toml fixture", async () => {
+    const dir = await withConfig(ZINCATI_PERIODIC_SAMPLE);
+    // Monday 2026-11-30 00:00 UTC lies in the wrapped part of the Sunday window.
+    const r = await cli(['check', '--root', dir, '--at', '2026-11-30T00:00:00Z', '--json']);
+    expect(JSON.parse(r.out)).toMatchObject({ in_window: true, schedule_length_minutes: 3145 });
+  });
+
+  it('is outside a window ending exactly at the week boundary on Monday 00:00, as Zincati', async () => {
+    const dir = await withConfig('[updates]\nstrategy = "periodic"\n[[updates.periodic.window]]\ndays = ["Sun"]\nstart_time = "23:00"\nlength_minutes = 60\n');
+    const last = await cli(['check', '--root', dir, '--at', '2026-11-29T23:59:30Z', '--json']);
+    expect(JSON.parse(last.out)).toMatchObject({ in_window: true, schedule_length_minutes: 60 });
+    const monday = await cli(['check', '--root', dir, '--at', '2026-11-30T00:00:00Z', '--json']);
+    expect(JSON.parse(monday.out)).toMatchObject({ in_window: false, next_window_start: '2026-12-06T23:00:00.000Z' });
+  });
+
   it('exits 1 with the config error for an unknown time zone', async () => {
     const dir = await withConfig('[updates.periodic]\ntime_zone = "Mars/Olympus_Mons"\n');
     const r = await cli(['check', '--root', dir, '--at', '2026-03-29T00:30:00Z', '--json']);
