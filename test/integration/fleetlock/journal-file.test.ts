@@ -1,9 +1,11 @@
-// The embedded store's journal on a real file system: torn-tail repair, compaction, replay, pid lock.
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+// The embedded store's journal on a real file system: torn-tail repair, compaction, replay, dir lock.
+import { link, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEmbeddedStore, PID_FILE } from '../../../src/fleetlock/server/embedded-store.js';
+import { LOCK_SOCKET } from '../../../src/fleetlock/server/dir-lock.js';
+import { openEmbeddedStore } from '../../../src/fleetlock/server/embedded-store.js';
 import { JOURNAL_FILE, journalLine, openJournal } from '../../../src/fleetlock/server/journal.js';
 import type { GroupState } from '../../../src/fleetlock/server/semaphore.js';
 import { recursiveLock } from '../../../src/fleetlock/server/semaphore.js';
@@ -55,14 +57,21 @@ describe('src/fleetlock/server/journal on disk', () => {
     await expect(stat(join(dir, `${JOURNAL_FILE}.tmp`))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('takes over the pid lock of a dead process and keeps the state', async () => {
+  it('takes over the lock socket of a dead process and keeps the state', async () => {
     const first = createLockStore(await openEmbeddedStore({ stateDir: dir }));
     await first.mutate('g', (s) => recursiveLock(s, 'a', { slots: 1, staleAfterMs: null }, 1));
     await first.close();
-    // Simulate a SIGKILLed owner: the pid file stays behind with a pid that no longer exists.
-    await writeFile(join(dir, PID_FILE), '999999999\n');
+    // Simulate a SIGKILLed owner: its socket file stays behind, with nobody listening on it.
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(join(dir, 'dead.sock'), () => r()));
+    await link(join(dir, 'dead.sock'), join(dir, LOCK_SOCKET));
+    await new Promise<void>((r) => dead.close(() => r()));
+    expect((await stat(join(dir, LOCK_SOCKET))).isSocket()).toBe(true);
     const second = createLockStore(await openEmbeddedStore({ stateDir: dir }));
     expect((await second.readAll()).get('g')?.holders.map((h) => h.id)).toEqual(['a']);
+    // While it runs, nobody else gets the directory.
+    await expect(openEmbeddedStore({ stateDir: dir })).rejects.toThrow(`state directory ${dir} is in use by process ${process.pid}`);
     await second.close();
+    await expect(stat(join(dir, LOCK_SOCKET))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

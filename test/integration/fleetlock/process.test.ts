@@ -1,7 +1,7 @@
 // alt-fleetlockd as a process (built dist/): SIGKILL and restart with both stores, slot changes on
 // restart and SIGHUP, quick-start flags, configuration errors, TLS with a self-signed certificate.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -173,6 +173,23 @@ describe('alt-fleetlockd command line', () => {
     const r = await runServerToExit(['--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', join(dir, 's')]);
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/in use by process \d+/);
+  });
+
+  it('starts although a stale pid file in the state directory names a live foreign process', async () => {
+    // Before: a pid file in the (reboot-surviving) state directory; a reused pid, or EPERM from a
+    // process of another user, kept the server from ever starting (a restart loop under systemd).
+    dir = await mkdtemp(join(tmpdir(), 'fleetlockd-proc-'));
+    const state = join(dir, 's');
+    await mkdir(state, { recursive: true });
+    for (const pid of [process.pid, 1]) {
+      await writeFile(join(state, 'alt-fleetlockd.pid'), `${pid}\n`);
+      const s = await start(['--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', state]);
+      await createFleetLockClient({ baseUrl: s.url }).preReboot({ id: `a${pid}`, group: 'default' }).catch(() => undefined);
+      expect(await s.stop('SIGKILL')).toBeNull();
+    }
+    // The lock left by the SIGKILLed server is not held by anyone either.
+    const again = await start(['--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', state]);
+    expect(await kindOf(createFleetLockClient({ baseUrl: again.url }).preReboot({ id: 'b', group: 'default' }))).toBe('failed_lock_semaphore_full');
   });
 
   it('serves TLS from key and certificate files (self-signed certificate made by openssl)', async () => {
