@@ -24,7 +24,8 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   (reaper?.stdin as { unref?: () => void } | null | undefined)?.unref?.();
   return async () => {
     const pids = await sweepRun(root);
-    reaper?.stdin?.end(); // nothing left for it: let it go
+    // Nothing left for it; ending its stdin would look like a dead vitest and sweep the live workers.
+    reaper?.kill();
     if (pids.length > 0) console.warn(`test cleanup: ended ${pids.length} process(es) left after the run: ${pids.join(' ')}`);
   };
 }
