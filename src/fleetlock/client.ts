@@ -1,6 +1,8 @@
 // FleetLock HTTP client (adapter: undici types stay in this file). Speaks the protocol exactly as
 // Zincati does, plus an optional bearer token for servers that require one (alt-fleetlockd groups).
 import { Agent, request, type Dispatcher } from 'undici';
+import { tlsFailure } from '../tls/classify.js';
+import { tlsConnectOptions, type ClientTls } from '../tls/trust.js';
 import { FleetLockError } from './errors.js';
 import { API_PATHS, FLEETLOCK_HEADER, clientParamsBody, parseErrorBody, type ClientParams, type FleetLockApi } from './protocol.js';
 
@@ -14,8 +16,10 @@ export interface FleetLockClientOptions {
   readonly token?: string | null;
   /** Whole-request timeout in milliseconds. @default 30000 */
   readonly timeoutMs?: number;
-  /** Extra trusted CA certificates (PEM) for an https server; ignored when `dispatcher` is given. */
+  /** Trusted CA certificates (PEM) for an https server, replacing Node's list; ignored with `dispatcher` or `tls`. */
   readonly ca?: string | Buffer;
+  /** What to trust and present over https (host store, CA file, client certificate); ignored with `dispatcher`. */
+  readonly tls?: ClientTls;
 }
 
 /** The two FleetLock operations; both resolve on 2xx and reject with {@link FleetLockError}. */
@@ -24,15 +28,18 @@ export interface FleetLockClient {
   preReboot(params: ClientParams, signal?: AbortSignal): Promise<void>;
   /** UnlockIfHeld: release the slot `params.id` holds, a no-op when it holds none. */
   steadyState(params: ClientParams, signal?: AbortSignal): Promise<void>;
-  /** Closes connections this client opened itself (only with `ca`); the clients stays usable otherwise. */
+  /** Closes connections this client opened itself (only with `ca` or `tls`); the client stays usable otherwise. */
   close(): Promise<void>;
 }
 
 /** The dispatcher to use for `opts`, and whether the caller owns (must close) it. */
-export function dispatcherFor(opts: { dispatcher?: Dispatcher; ca?: string | Buffer }): { dispatcher: Dispatcher | undefined; owned: Agent | null } {
+export function dispatcherFor(opts: { dispatcher?: Dispatcher; ca?: string | Buffer; tls?: ClientTls }): {
+  dispatcher: Dispatcher | undefined;
+  owned: Agent | null;
+} {
   if (opts.dispatcher) return { dispatcher: opts.dispatcher, owned: null };
-  if (opts.ca === undefined) return { dispatcher: undefined, owned: null };
-  const agent = new Agent({ connect: { ca: opts.ca } });
+  if (opts.tls === undefined && opts.ca === undefined) return { dispatcher: undefined, owned: null };
+  const agent = new Agent({ connect: opts.tls ? tlsConnectOptions(opts.tls) : { ca: opts.ca } });
   return { dispatcher: agent, owned: agent };
 }
 
@@ -91,12 +98,14 @@ export async function jsonRequest(req: {
       ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
     });
   } catch (err: unknown) {
+    // A TLS failure says which check failed; the kind stays Zincati's client_failed_request.
+    const tlsErr = tlsFailure(err, { caKey: 'updates.fleet_lock.ca_file', certKey: 'updates.fleet_lock.client_cert_file' });
     throw new FleetLockError({
       api: req.api,
       kind: 'client_failed_request',
       status: null,
-      message: `${req.api} request to ${req.url.origin} failed: ${err instanceof Error ? err.message : String(err)}`,
-      cause: err,
+      message: `${req.api} request to ${req.url.origin} failed: ${tlsErr ? tlsErr.message : err instanceof Error ? err.message : String(err)}`,
+      cause: tlsErr ?? err,
     });
   }
   const text = await readCapped(res.body, MAX_ERROR_BODY).catch(() => '');

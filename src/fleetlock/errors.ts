@@ -29,11 +29,12 @@ export class FleetLockConfigError extends AltError {
 /**
  * The lock store failed. `FLEETLOCKD_STORE_UNAVAILABLE`: I/O or etcd unreachable (retry later);
  * `FLEETLOCKD_STORE_CORRUPT`: on-disk state cannot be trusted (refuse to serve rather than guess);
- * `FLEETLOCKD_STORE_CONFLICT`: too many concurrent compare-and-swap losses.
+ * `FLEETLOCKD_STORE_CONFLICT`: too many concurrent compare-and-swap losses;
+ * `FLEETLOCKD_STORE_AUTH`: etcd refused our user, password, token or permissions (fix the config).
  */
 export class FleetLockStoreError extends AltError {
   constructor(
-    code: 'FLEETLOCKD_STORE_UNAVAILABLE' | 'FLEETLOCKD_STORE_CORRUPT' | 'FLEETLOCKD_STORE_CONFLICT',
+    code: 'FLEETLOCKD_STORE_UNAVAILABLE' | 'FLEETLOCKD_STORE_CORRUPT' | 'FLEETLOCKD_STORE_CONFLICT' | 'FLEETLOCKD_STORE_AUTH',
     message: string,
     options: { cause?: unknown } = {},
   ) {
@@ -45,6 +46,7 @@ export class FleetLockStoreError extends AltError {
 export const FLEETLOCK_ERROR_CODES = [
   'FLEETLOCK_REQUEST_FAILED',
   'FLEETLOCKD_CONFIG_INVALID',
+  'FLEETLOCKD_STORE_AUTH',
   'FLEETLOCKD_STORE_CONFLICT',
   'FLEETLOCKD_STORE_CORRUPT',
   'FLEETLOCKD_STORE_UNAVAILABLE',

@@ -1,6 +1,8 @@
 // Cincinnati HTTP client (zincati-behaviour.md §3.1-3.3). The only file that touches undici: its
 // types never leave it. Every failure becomes a GraphError whose `kind` is Zincati's metric label.
 import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
+import { tlsFailure } from '../tls/classify.js';
+import { tlsConnectOptions, type ClientTls } from '../tls/trust.js';
 import { GraphError } from './errors.js';
 import { parseGraphText, type Graph } from './parse.js';
 
@@ -41,6 +43,11 @@ export interface GraphClientOptions {
   readonly totalTimeoutMs?: number;
   /** Response body cap in bytes, enforced while streaming. @default 16 MiB */
   readonly maxBytes?: number;
+  /**
+   * What the own dispatcher trusts and presents over https (also towards a target reached through a
+   * proxy). Absent: Node's bundled CA list. Ignored when `dispatcher` is given.
+   */
+  readonly tls?: ClientTls;
 }
 
 /** The graph port the agent uses. */
@@ -131,13 +138,16 @@ function httpError(status: number, body: Buffer | null): GraphError {
 export function createGraphClient(opts: GraphClientOptions): GraphClient {
   graphUrl(opts.baseUrl, { basearch: '', stream: '', osVersion: '', osChecksum: '', group: '', nodeUuid: '' });
   const env = opts.env ?? process.env;
+  const tls = tlsConnectOptions(opts.tls);
   const own =
     opts.dispatcher === undefined
       ? new EnvHttpProxyAgent({
           httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
           httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
           noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
-          connect: { timeout: opts.connectTimeoutMs ?? 30_000 },
+          connect: { timeout: opts.connectTimeoutMs ?? 30_000, ...tls },
+          requestTls: tls,
+          proxyTls: tls.ca === undefined ? {} : { ca: tls.ca },
         })
       : null;
   // Zincati's HTTP client (reqwest) follows up to 10 redirects; do the same.
@@ -170,8 +180,10 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       if (ok && buf === null) throw new GraphError('GRAPH_TOO_LARGE', `graph response exceeds the ${maxBytes}-byte cap`);
     } catch (err: unknown) {
       if (err instanceof GraphError) throw err;
-      const why = timeout.aborted ? `timed out after ${totalMs} ms` : err instanceof Error ? err.message : String(err);
-      throw new GraphError('GRAPH_REQUEST', `client-side error: GET ${url.origin}${url.pathname} failed: ${why}`, { cause: err });
+      // A TLS failure says which check failed; it stays a GRAPH_REQUEST (retried next tick, Zincati's kind).
+      const tlsErr = timeout.aborted ? null : tlsFailure(err, { caKey: 'cincinnati.ca_file' });
+      const why = timeout.aborted ? `timed out after ${totalMs} ms` : tlsErr ? tlsErr.message : err instanceof Error ? err.message : String(err);
+      throw new GraphError('GRAPH_REQUEST', `client-side error: GET ${url.origin}${url.pathname} failed: ${why}`, { cause: tlsErr ?? err });
     }
     if (status < 200 || status >= 300) throw httpError(status, buf);
     return parseGraphText(buf!);

@@ -33,6 +33,11 @@ export interface UpdateDecision {
   readonly ignoredTargets: number;
   /** The best allowed target before the downgrade check (the rejected one for `downgrade_rejected`). */
   readonly candidate: Release | null;
+  /**
+   * Payloads of every allowed target from the booted node (out-edges minus the denylist): a staged
+   * release missing here was withdrawn. Empty when the booted node is not in the graph.
+   */
+  readonly offered: readonly string[];
 }
 
 /** Facts the selection needs besides the graph. */
@@ -117,13 +122,14 @@ export function selectUpdate(graph: Graph, input: SelectInput): UpdateDecision {
     }
   }
   if (bootedIndex < 0) {
-    return { booted: null, target: null, reason: 'booted_not_in_graph', deadend: NOT_DEADEND, ignoredTargets: 0, candidate: null };
+    return { booted: null, target: null, reason: 'booted_not_in_graph', deadend: NOT_DEADEND, ignoredTargets: 0, candidate: null, offered: [] };
   }
   const booted = releaseAt(graph, bootedIndex);
   const deadend = deadendOf(nodes[bootedIndex]!);
   const deny = input.denylist instanceof Set ? input.denylist : new Set(input.denylist ?? []);
 
   let best: Release | null = null;
+  const offered: string[] = [];
   let seen = 0;
   let ignored = 0;
   for (let i = 0, n = edges.length; i < n; i++) {
@@ -135,9 +141,10 @@ export function selectUpdate(graph: Graph, input: SelectInput): UpdateDecision {
       ignored++;
       continue;
     }
+    offered.push(target.payload);
     if (best === null || compareReleases(target, best) > 0) best = target;
   }
-  const base = { booted, deadend, ignoredTargets: ignored, candidate: best };
+  const base = { booted, deadend, ignoredTargets: ignored, candidate: best, offered };
   if (seen === 0) return { ...base, target: null, reason: 'no_update' };
   if (best === null) return { ...base, target: null, reason: 'all_denied' };
   if (compareReleases(best, booted) <= 0 && input.allowDowngrade !== true) {

@@ -148,3 +148,9 @@ export async function loadClientTls(
   const pair = cert && key ? await loadCertAndKey(cert, key, read) : null;
   return { ca: [...host.pem, ...extra], cert: pair?.cert ?? null, key: pair?.key ?? null };
 }
+
+/** `tls` as node:tls connect options (`ca`, `cert`, `key`); empty when absent, i.e. Node's defaults. */
+export function tlsConnectOptions(tls: ClientTls | undefined): { ca?: string[]; cert?: string; key?: string } {
+  if (tls === undefined) return {};
+  return { ca: [...tls.ca], ...(tls.cert === null ? {} : { cert: tls.cert }), ...(tls.key === null ? {} : { key: tls.key }) };
+}

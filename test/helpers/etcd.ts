@@ -1,11 +1,13 @@
 // Test harness: real etcd 3.4 (Debian etcd-server) on 127.0.0.1, one member or a 3-member cluster,
-// each in a temporary data directory; stopped and removed by `stop()`.
+// each in a temporary data directory; stopped and removed by `stop()`. With `tls`, the client URLs
+// are https (optionally requiring client certificates); `enableAuth` turns on etcd user auth.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request } from 'undici';
 
 /** The etcd binary the tests run. */
 export const ETCD_BIN = process.env['ETCD_BIN'] ?? '/usr/bin/etcd';
@@ -18,6 +20,16 @@ export interface EtcdMember {
   readonly dataDir: string;
   /** SIGKILLs the member and waits for it to exit. */
   kill(): Promise<void>;
+}
+
+/** TLS of the client URLs: PEM files. `clientCertAuth` makes etcd require client certificates. */
+export interface EtcdTlsOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  readonly clientCertAuth?: boolean;
+  /** What the helper itself presents and trusts (health checks, enableAuth): PEM text. */
+  readonly client: { readonly ca: string; readonly cert?: string; readonly key?: string };
 }
 
 /** A running cluster. */
@@ -48,12 +60,12 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function waitHealthy(url: string, child: ChildProcess, deadlineMs: number): Promise<void> {
+async function waitHealthy(url: string, child: ChildProcess, deadlineMs: number, dispatcher: Agent): Promise<void> {
   while (Date.now() < deadlineMs) {
     if (child.exitCode !== null) throw new Error(`etcd at ${url} exited with ${child.exitCode}`);
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { health?: string };
+      const res = await request(`${url}/health`, { signal: AbortSignal.timeout(1000), dispatcher });
+      const body = (await res.body.json()) as { health?: string };
       if (body.health === 'true') return;
     } catch {
       // not up yet
@@ -64,13 +76,13 @@ async function waitHealthy(url: string, child: ChildProcess, deadlineMs: number)
 }
 
 /** Starts an etcd cluster of `members` (1 or 3) members on loopback ports. */
-export async function startEtcd(opts: { members?: 1 | 3 } = {}): Promise<EtcdCluster> {
+export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions } = {}): Promise<EtcdCluster> {
   const n = opts.members ?? 1;
   const root = await mkdtemp(join(tmpdir(), 'alt-etcd-'));
   const ports = await freePorts(2 * n);
   const specs = Array.from({ length: n }, (_, i) => ({
     name: `m${i}`,
-    clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
+    clientUrl: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${ports[2 * i]}`,
     peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
     dataDir: join(root, `m${i}`),
   }));
@@ -91,6 +103,10 @@ export async function startEtcd(opts: { members?: 1 | 3 } = {}): Promise<EtcdClu
         '--initial-cluster-token', `alt-test-${ports[0]}`,
         '--heartbeat-interval', '50',
         '--election-timeout', '500',
+        ...(opts.tls
+          ? ['--cert-file', opts.tls.certFile, '--key-file', opts.tls.keyFile, '--trusted-ca-file', opts.tls.caFile,
+             ...(opts.tls.clientCertAuth ? ['--client-cert-auth'] : [])]
+          : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -104,17 +120,49 @@ export async function startEtcd(opts: { members?: 1 | 3 } = {}): Promise<EtcdClu
       },
     };
   });
+  const dispatcher = new Agent({ connect: opts.tls ? opts.tls.client : {} });
   const stop = async (): Promise<void> => {
+    await dispatcher.close();
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     await Promise.all(children.map(exited));
     await rm(root, { recursive: true, force: true });
   };
   try {
     const deadline = Date.now() + 30_000;
-    await Promise.all(members.map((m, i) => waitHealthy(m.clientUrl, children[i]!, deadline)));
+    await Promise.all(members.map((m, i) => waitHealthy(m.clientUrl, children[i]!, deadline, dispatcher)));
   } catch (err: unknown) {
     await stop();
     throw err;
   }
   return { endpoints: members.map((m) => m.clientUrl), members, stop };
+}
+
+/**
+ * Turns on etcd authentication through the JSON gateway: a `root` user (password `rootPassword`),
+ * and `user` with read-write access to the keys under `prefix` only. `tls` as given to startEtcd.
+ */
+export async function enableAuth(
+  endpoint: string,
+  opts: { rootPassword: string; user: string; password: string; prefix: string; tls?: EtcdTlsOptions },
+): Promise<void> {
+  const dispatcher = new Agent({ connect: opts.tls ? opts.tls.client : {} });
+  const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
+  const end = Buffer.from(opts.prefix);
+  end[end.length - 1]! += 1;
+  const call = async (path: string, body: unknown): Promise<void> => {
+    const res = await request(`${endpoint}${path}`, { method: 'POST', body: JSON.stringify(body), dispatcher });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`etcd ${path}: HTTP ${res.statusCode}: ${text}`);
+  };
+  try {
+    await call('/v3/auth/user/add', { name: 'root', password: opts.rootPassword });
+    await call('/v3/auth/user/grant', { user: 'root', role: 'root' });
+    await call('/v3/auth/role/add', { name: 'fleetlock' });
+    await call('/v3/auth/role/grant', { name: 'fleetlock', perm: { permType: 'READWRITE', key: b64(opts.prefix), range_end: b64(end) } });
+    await call('/v3/auth/user/add', { name: opts.user, password: opts.password });
+    await call('/v3/auth/user/grant', { user: opts.user, role: 'fleetlock' });
+    await call('/v3/auth/enable', {});
+  } finally {
+    await dispatcher.close();
+  }
 }

@@ -68,7 +68,8 @@ async function issue(dir: string, ca: CertFiles, name: string, cn: string, ext: 
   return load(dir, name);
 }
 
-const SERVER_EXT = 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth';
+// clientAuth too: etcd's JSON gateway dials its own gRPC port with the server certificate.
+const SERVER_EXT = 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth';
 const CLIENT_EXT = 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth';
 
 /** Creates the PKI in a fresh temporary directory. */

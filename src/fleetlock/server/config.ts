@@ -24,14 +24,36 @@ export interface GroupConfig {
 /** Where locks are stored. */
 export type StoreConfig =
   | { readonly kind: 'embedded'; readonly stateDir: string }
-  | { readonly kind: 'etcd'; readonly endpoints: readonly string[]; readonly prefix: string; readonly timeoutMs: number };
+  | {
+      readonly kind: 'etcd';
+      readonly endpoints: readonly string[];
+      readonly prefix: string;
+      readonly timeoutMs: number;
+      /** TLS towards etcd (https endpoints): extra CA, client certificate and key files (PEM). @default all unset */
+      readonly tls?: EtcdTlsConfig;
+      /** etcd user authentication; null = none. @default null */
+      readonly auth?: { readonly username: string; readonly passwordFile: string } | null;
+    };
+
+/** TLS files for the etcd client; each null when unset. The CA file adds to the host's CA store. */
+export interface EtcdTlsConfig {
+  /** `store.etcd.ca_file`. @default null */
+  readonly caFile: string | null;
+  /** `store.etcd.cert_file` (client certificate, for etcd's --client-cert-auth). @default null */
+  readonly certFile: string | null;
+  /** `store.etcd.key_file`. @default null */
+  readonly keyFile: string | null;
+}
 
 /** Validated server configuration. */
 export interface ServerConfig {
   /** Listen address. @default 127.0.0.1:9473 */
   readonly listen: { readonly host: string; readonly port: number };
-  /** TLS key and certificate files (PEM); null = plain HTTP. @default null */
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /**
+   * TLS key and certificate files (PEM); null = plain HTTP. With `clientCaFile`, every request must
+   * come with a client certificate signed by a CA in that file. @default null
+   */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string | null } | null;
   /** Token for the admin API; null disables it. @default null */
   readonly adminToken: string | null;
   /** Lock store. @default embedded in /var/lib/alt-fleetlockd */
@@ -147,7 +169,7 @@ function parseStore(c: Ctx, t: Table): StoreConfig {
   if (type !== 'etcd') c.fail('store.type', "must be 'embedded' or 'etcd'");
   if (t['state_dir'] !== undefined) c.fail('store.state_dir', "only allowed with type = 'embedded'");
   const e = c.table(t, 'store.', 'etcd');
-  c.keys(e, 'store.etcd', ['endpoints', 'prefix', 'timeout_ms']);
+  c.keys(e, 'store.etcd', ['endpoints', 'prefix', 'timeout_ms', 'ca_file', 'cert_file', 'key_file', 'username', 'password_file']);
   const eps = e['endpoints'];
   if (!Array.isArray(eps) || eps.length === 0) c.fail('store.etcd.endpoints', 'must be a non-empty list of URLs');
   const endpoints = (eps as unknown[]).map((ep, i) => {
@@ -162,7 +184,19 @@ function parseStore(c: Ctx, t: Table): StoreConfig {
   });
   const prefix = c.str(e, 'store.etcd.', 'prefix') ?? '/alt-fleetlockd';
   if (!prefix.startsWith('/')) c.fail('store.etcd.prefix', "must start with '/'");
-  return { kind: 'etcd', endpoints, prefix: prefix.replace(/\/+$/, ''), timeoutMs: c.int(e, 'store.etcd.', 'timeout_ms', 100, 600_000) ?? 3000 };
+  const tls = { caFile: c.str(e, 'store.etcd.', 'ca_file'), certFile: c.str(e, 'store.etcd.', 'cert_file'), keyFile: c.str(e, 'store.etcd.', 'key_file') };
+  if ((tls.certFile === null) !== (tls.keyFile === null)) c.fail(tls.certFile === null ? 'store.etcd.cert_file' : 'store.etcd.key_file', 'cert_file and key_file go together');
+  const username = c.str(e, 'store.etcd.', 'username');
+  const passwordFile = c.str(e, 'store.etcd.', 'password_file');
+  if ((username === null) !== (passwordFile === null)) c.fail(username === null ? 'store.etcd.username' : 'store.etcd.password_file', 'username and password_file go together');
+  return {
+    kind: 'etcd',
+    endpoints,
+    prefix: prefix.replace(/\/+$/, ''),
+    timeoutMs: c.int(e, 'store.etcd.', 'timeout_ms', 100, 600_000) ?? 3000,
+    tls,
+    auth: username === null || passwordFile === null ? null : { username, passwordFile },
+  };
 }
 
 /** Validates a decoded TOML document (`file` only names the source in errors). */
@@ -179,11 +213,12 @@ export function validateConfig(doc: Table, file: string): ServerConfig {
   let tls: ServerConfig['tls'] = null;
   if (doc['tls'] !== undefined) {
     const t = c.table(doc, '', 'tls');
-    c.keys(t, 'tls', ['cert_file', 'key_file']);
+    c.keys(t, 'tls', ['cert_file', 'key_file', 'client_ca_file']);
     const certFile = c.str(t, 'tls.', 'cert_file');
     const keyFile = c.str(t, 'tls.', 'key_file');
     if (certFile === null || keyFile === null) c.fail('tls', 'needs both cert_file and key_file');
-    tls = { certFile, keyFile };
+    const clientCaFile = c.str(t, 'tls.', 'client_ca_file');
+    tls = clientCaFile === null ? { certFile, keyFile } : { certFile, keyFile, clientCaFile };
   }
   const groupsRaw = c.table(doc, '', 'groups');
   const groups = new Map<string, GroupConfig>();

@@ -1,8 +1,12 @@
 // Minimal etcd v3 client over the JSON gRPC gateway that etcd 3.4 serves on its client URLs
 // (`/v3/kv/range`, `/v3/kv/txn`; keys and values base64). Adapter: undici types stay here.
 // Fails over across cluster members: a connection error, a timeout or a 5xx from one member moves
-// the client to the next, so one member down does not stop the server.
+// the client to the next, so one member down does not stop the server. TLS (CA, client certificate)
+// goes in the dispatcher; etcd user auth is the gateway's: `/v3/auth/authenticate` returns a token
+// sent as the `Authorization` header, fetched again once when etcd calls it invalid (expired).
 import { Agent, request, type Dispatcher } from 'undici';
+import { tlsFailure } from '../../tls/classify.js';
+import { tlsConnectOptions, type ClientTls } from '../../tls/trust.js';
 import { FleetLockStoreError } from '../errors.js';
 
 /** One key-value pair as etcd returns it. */
@@ -23,6 +27,10 @@ export interface EtcdGatewayOptions {
   readonly timeoutMs?: number;
   /** undici dispatcher; default: a private keep-alive Agent closed by `close()`. */
   readonly dispatcher?: Dispatcher;
+  /** What the private Agent trusts and presents over https; ignored with `dispatcher`. */
+  readonly tls?: ClientTls;
+  /** etcd user and password; absent when etcd auth is off. */
+  readonly auth?: { readonly username: string; readonly password: string };
 }
 
 /** Compare-and-swap result: whether it applied, and the key as it now stands (null: absent). */
@@ -79,47 +87,107 @@ function parseKvs(raw: unknown): EtcdKv[] {
 
 class Retryable extends Error {}
 
+const AUTH_HINT = 'store.etcd.username and store.etcd.password_file';
+
+/** The FLEETLOCKD_STORE_AUTH error for an etcd reply that refuses who we are, or null. */
+function authRefusal(status: number, obj: Record<string, unknown>, text: string, auth: EtcdGatewayOptions['auth']): FleetLockStoreError | null {
+  const msg = String(obj['message'] ?? '');
+  const who = auth ? `etcd user '${auth.username}'` : 'etcd';
+  // etcd 3.4's gateway cannot pass a certificate's CN on as the user, so with auth on it refuses one.
+  if (status === 400 && text.includes('CommonName of client')) {
+    return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', 'etcd refuses a client certificate with a CommonName while auth is enabled (its JSON gateway cannot use it): issue store.etcd.cert_file without a CN');
+  }
+  if (msg.includes('user name is empty')) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `etcd has authentication enabled: set ${AUTH_HINT}`);
+  if (msg.includes('authentication failed')) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `${who} was refused (${AUTH_HINT}): ${msg}`);
+  if (obj['code'] === 7) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `${who} lacks read-write permission on the store's prefix: ${msg}`);
+  if (obj['code'] === 16) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `${who}: ${msg}${auth ? '' : ` (set ${AUTH_HINT})`}`);
+  return null;
+}
+
 /** Creates a gateway client over `opts.endpoints`. */
 export function createEtcdGateway(opts: EtcdGatewayOptions): EtcdGateway {
   if (opts.endpoints.length === 0) throw new FleetLockStoreError('FLEETLOCKD_STORE_UNAVAILABLE', 'no etcd endpoints');
   const endpoints = opts.endpoints.map((e) => e.replace(/\/+$/, ''));
   const timeoutMs = opts.timeoutMs ?? 3000;
-  const own = opts.dispatcher ? null : new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+  const own = opts.dispatcher ? null : new Agent({ keepAliveTimeout: 30_000, connections: 64, connect: tlsConnectOptions(opts.tls) });
   const dispatcher: Dispatcher = opts.dispatcher ?? own!;
   let active = 0;
+  // One authentication at a time; every request waits for its token.
+  let token: Promise<string> | null = null;
 
-  const once = async (endpoint: string, path: string, body: unknown): Promise<Record<string, unknown>> => {
+  const post = async (endpoint: string, path: string, body: unknown, auth: string | null): Promise<{ status: number; obj: Record<string, unknown> }> => {
     let res: Dispatcher.ResponseData;
     try {
       res = await request(`${endpoint}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(auth === null ? {} : { authorization: auth }) },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
         dispatcher,
       });
     } catch (err: unknown) {
-      throw new Retryable(`${endpoint}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const tlsErr = tlsFailure(err, { caKey: 'store.etcd.ca_file', certKey: 'store.etcd.cert_file' });
+      throw new Retryable(`${endpoint}: ${tlsErr ? tlsErr.message : err instanceof Error ? err.message : String(err)}`, { cause: tlsErr ?? err });
     }
+    let text = '';
     let parsed: unknown;
     try {
-      parsed = await res.body.json();
+      text = await res.body.text();
+      parsed = JSON.parse(text);
     } catch (err: unknown) {
-      throw new Retryable(`${endpoint}: unreadable reply (HTTP ${res.statusCode})`, { cause: err });
+      parsed = null;
+      if (res.statusCode === 200 || res.statusCode >= 500) throw new Retryable(`${endpoint}: unreadable reply (HTTP ${res.statusCode})`, { cause: err });
     }
-    const obj = (parsed ?? {}) as Record<string, unknown>;
+    const obj = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
     // gRPC Unavailable (14) / DeadlineExceeded (4) / 5xx: this member cannot serve now, try another.
     if (res.statusCode >= 500 || obj['code'] === 14 || obj['code'] === 4) {
       throw new Retryable(`${endpoint}: HTTP ${res.statusCode}: ${String(obj['message'] ?? obj['error'] ?? '')}`);
     }
-    if (res.statusCode !== 200) {
-      throw new FleetLockStoreError('FLEETLOCKD_STORE_UNAVAILABLE', `etcd ${endpoint}${path}: HTTP ${res.statusCode}: ${String(obj['message'] ?? '')}`);
+    // An expired token is fetched again by the caller; every other refusal is final.
+    if (!(auth !== null && obj['code'] === 16)) {
+      const refusal = authRefusal(res.statusCode, obj, text, opts.auth);
+      if (refusal) throw refusal;
+    }
+    return { status: res.statusCode, obj };
+  };
+
+  const authenticate = async (endpoint: string): Promise<string> => {
+    const { username, password } = opts.auth!;
+    const { status, obj } = await post(endpoint, '/v3/auth/authenticate', { name: username, password }, null);
+    if (status !== 200 || typeof obj['token'] !== 'string') {
+      throw new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `etcd ${endpoint}: authenticate: HTTP ${status}: ${String(obj['message'] ?? 'no token')}`);
+    }
+    return obj['token'];
+  };
+
+  const tokenFor = (endpoint: string, renew: boolean): Promise<string> => {
+    if (token === null || renew) {
+      const p = authenticate(endpoint);
+      token = p;
+      // A failed authentication is not cached: the next request tries again.
+      p.catch(() => {
+        if (token === p) token = null;
+      });
+    }
+    return token;
+  };
+
+  const once = async (endpoint: string, path: string, body: unknown): Promise<Record<string, unknown>> => {
+    let reply = await post(endpoint, path, body, opts.auth ? await tokenFor(endpoint, false) : null);
+    if (opts.auth && reply.obj['code'] === 16) {
+      reply = await post(endpoint, path, body, await tokenFor(endpoint, true));
+      if (reply.obj['code'] === 16) throw authRefusal(reply.status, reply.obj, '', opts.auth)!;
+    }
+    const { status, obj } = reply;
+    if (status !== 200) {
+      throw new FleetLockStoreError('FLEETLOCKD_STORE_UNAVAILABLE', `etcd ${endpoint}${path}: HTTP ${status}: ${String(obj['message'] ?? '')}`);
     }
     return obj;
   };
 
   const call = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
     const errors: string[] = [];
+    let lastCause: unknown;
     for (let i = 0; i < endpoints.length; i++) {
       const idx = (active + i) % endpoints.length;
       try {
@@ -129,10 +197,11 @@ export function createEtcdGateway(opts: EtcdGatewayOptions): EtcdGateway {
       } catch (err: unknown) {
         if (!(err instanceof Retryable)) throw err;
         errors.push(err.message);
+        lastCause = err.cause;
       }
     }
     active = (active + 1) % endpoints.length;
-    throw new FleetLockStoreError('FLEETLOCKD_STORE_UNAVAILABLE', `no etcd endpoint answered: ${errors.join('; ')}`);
+    throw new FleetLockStoreError('FLEETLOCKD_STORE_UNAVAILABLE', `no etcd endpoint answered: ${errors.join('; ')}`, lastCause === undefined ? {} : { cause: lastCause });
   };
 
   const wrapParse = <T>(what: string, f: () => T): T => {

@@ -16,6 +16,10 @@ export const ERROR_KINDS = {
   unauthorized: 401,
   /** The admin API is disabled (no `admin_token` configured). */
   admin_disabled: 403,
+  /** The listener requires a client certificate (`tls.client_ca_file`) and none was sent. */
+  client_cert_required: 403,
+  /** The client certificate sent does not chain to `tls.client_ca_file`, or has expired. */
+  client_cert_rejected: 403,
   /** No such route. */
   not_found: 404,
   /** The group is not configured on this server. */

@@ -9,6 +9,7 @@ import { openEmbeddedStore } from './embedded-store.js';
 import { openEtcdStore } from './etcd-store.js';
 import { listen, createFleetLockService } from './service.js';
 import { createLockStore, type LockStore } from './store.js';
+import { loadEtcdClientMaterial, loadServerTls, type ServerTlsMaterial } from './tls.js';
 
 /** Opens the configured store behind the serialising LockStore. */
 export async function openStore(cfg: StoreConfig, logger: Logger): Promise<LockStore> {
@@ -19,7 +20,8 @@ export async function openStore(cfg: StoreConfig, logger: Logger): Promise<LockS
     });
     return createLockStore(backend);
   }
-  const backend = await openEtcdStore({ endpoints: cfg.endpoints, prefix: cfg.prefix, timeoutMs: cfg.timeoutMs });
+  const material = await loadEtcdClientMaterial(cfg);
+  const backend = await openEtcdStore({ endpoints: cfg.endpoints, prefix: cfg.prefix, timeoutMs: cfg.timeoutMs, ...material });
   return createLockStore(backend);
 }
 
@@ -37,6 +39,14 @@ async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger({ name: 'alt-fleetlockd', format: args.logFormat, level: args.logLevel });
   const config = args.config;
+  // TLS files are checked before anything opens, so a bad one is a start-up error naming its key.
+  let tls: ServerTlsMaterial | null;
+  try {
+    tls = await loadServerTls(config.tls);
+  } catch (err: unknown) {
+    logger.error({ err: errorChain(err) }, `invalid TLS configuration: ${errorChain(err)[0] ?? ''}`);
+    return 1;
+  }
   let store: LockStore;
   try {
     store = await openStore(config.store, logger);
@@ -47,7 +57,7 @@ async function run(argv: string[]): Promise<number> {
   const service = createFleetLockService({ config, store, clock: systemClock(), logger });
   let server;
   try {
-    server = await listen(config, service);
+    server = await listen(config, service, tls);
   } catch (err: unknown) {
     logger.error({ err: errorChain(err) }, `cannot listen on ${config.listen.host}:${config.listen.port}`);
     await store.close();

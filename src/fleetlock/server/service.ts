@@ -1,6 +1,5 @@
 // alt-fleetlockd HTTP service: routing, stale-lock sweeper, config reload, and the listener (plain
 // or TLS). Built from injected dependencies so tests run it in-process with a ManualClock.
-import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,7 @@ import { createFleetLockMetrics, type FleetLockMetrics } from './metrics.js';
 import { handleProtocol, policyOf, reportExpired, type ProtocolDeps } from './protocol-routes.js';
 import { expireStale, partitionStale } from './semaphore.js';
 import type { LockStore } from './store.js';
+import { loadServerTls, requireClientCert, type ServerTlsMaterial } from './tls.js';
 
 /** Dependencies of the service. */
 export interface FleetLockServiceDeps {
@@ -142,12 +142,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens on `config.listen` (TLS when configured) and serves `service`. */
-export async function listen(config: ServerConfig, service: FleetLockService): Promise<RunningServer> {
+/**
+ * Listens on `config.listen` (TLS when configured, with client certificates required when
+ * `tls.client_ca_file` is set) and serves `service`. `tls` is the material read at start-up; when
+ * absent it is read here.
+ */
+export async function listen(config: ServerConfig, service: FleetLockService, tls?: ServerTlsMaterial | null): Promise<RunningServer> {
   let server: Server;
-  if (config.tls) {
-    const [cert, key] = await Promise.all([readFile(config.tls.certFile), readFile(config.tls.keyFile)]);
-    server = createHttpsServer({ cert, key }, service.handle);
+  const material = tls === undefined ? await loadServerTls(config.tls) : tls;
+  if (material) {
+    const { cert, key, clientCa } = material;
+    // The handshake lets a client without a certificate through (rejectUnauthorized: false) so that
+    // requireClientCert can answer it with an error that says why; no request is served unverified.
+    server =
+      clientCa === null
+        ? createHttpsServer({ cert, key }, service.handle)
+        : createHttpsServer({ cert, key, ca: clientCa, requestCert: true, rejectUnauthorized: false }, requireClientCert(service.handle));
   } else {
     server = createHttpServer(service.handle);
   }

@@ -35,7 +35,14 @@ describe('src/fleetlock/server/config', () => {
     expect(c.tls).toEqual({ certFile: '/etc/alt-fleetlockd/tls.crt', keyFile: '/etc/alt-fleetlockd/tls.key' });
     expect(c.adminToken).toBe('adm');
     expect(c.sweepIntervalMs).toBe(10_000);
-    expect(c.store).toEqual({ kind: 'etcd', endpoints: ['http://10.0.0.1:2379', 'https://10.0.0.2:2379'], prefix: '/fleet', timeoutMs: 2000 });
+    expect(c.store).toEqual({
+      kind: 'etcd',
+      endpoints: ['http://10.0.0.1:2379', 'https://10.0.0.2:2379'],
+      prefix: '/fleet',
+      timeoutMs: 2000,
+      tls: { caFile: null, certFile: null, keyFile: null },
+      auth: null,
+    });
     expect(c.groups.get('default')).toEqual({ name: 'default', slots: 2, token: null, staleAfterMs: null, windows: [] });
     expect(c.groups.get('db.eu-1')).toEqual({
       name: 'db.eu-1',
@@ -43,6 +50,32 @@ describe('src/fleetlock/server/config', () => {
       token: 't0k',
       staleAfterMs: 3_600_000,
       windows: [{ days: ['Sat', 'Sun'], startMinutes: 90, lengthMinutes: 90 }],
+    });
+  });
+
+  it('reads the client CA of the listener and the TLS and user settings of the etcd store', () => {
+    const c = parseConfigText(
+      `[tls]
+cert_file = "/t.crt"
+key_file = "/t.key"
+client_ca_file = "/clients.crt"
+[store]
+type = "etcd"
+[store.etcd]
+endpoints = ["https://127.0.0.1:2379"]
+ca_file = "/etcd-ca.crt"
+cert_file = "/etcd-client.crt"
+key_file = "/etcd-client.key"
+username = "fleetlock"
+password_file = "/etcd-password"
+[groups.a]
+`,
+      'f.toml',
+    );
+    expect(c.tls).toEqual({ certFile: '/t.crt', keyFile: '/t.key', clientCaFile: '/clients.crt' });
+    expect(c.store).toMatchObject({
+      tls: { caFile: '/etcd-ca.crt', certFile: '/etcd-client.crt', keyFile: '/etcd-client.key' },
+      auth: { username: 'fleetlock', passwordFile: '/etcd-password' },
     });
   });
 
@@ -71,6 +104,11 @@ describe('src/fleetlock/server/config', () => {
     ['[groups.a]\n[[groups.a.windows]]\ndays = ["Mon"]\nstart_time = "25:00"\nlength_minutes = 5', "'groups.a.windows[0].start_time': must be 'HH:MM'"],
     ['[groups.a]\n[[groups.a.windows]]\ndays = ["Mon"]\nstart_time = "01:00"', "'groups.a.windows[0].length_minutes': is required"],
     ['[groups.a\n', 'f.toml: invalid TOML (line 1'],
+    ['[tls]\ncert_file = "c"\nkey_file = "k"\nclient_ca = "x"\n[groups.a]', "f.toml: 'tls.client_ca': unknown key"],
+    ['[store]\ntype = "etcd"\n[store.etcd]\nendpoints = ["https://x"]\ncert_file = "c"\n[groups.a]', "f.toml: 'store.etcd.key_file': cert_file and key_file go together"],
+    ['[store]\ntype = "etcd"\n[store.etcd]\nendpoints = ["https://x"]\nkey_file = "k"\n[groups.a]', "f.toml: 'store.etcd.cert_file': cert_file and key_file go together"],
+    ['[store]\ntype = "etcd"\n[store.etcd]\nendpoints = ["https://x"]\nusername = "u"\n[groups.a]', "f.toml: 'store.etcd.password_file': username and password_file go together"],
+    ['[store]\ntype = "etcd"\n[store.etcd]\nendpoints = ["https://x"]\npassword = "p"\n[groups.a]', "f.toml: 'store.etcd.password': unknown key"],
   ])('rejects %j naming the key', (text, message) => {
     expect(() => parseConfigText(text, 'f.toml')).toThrow(message);
   });

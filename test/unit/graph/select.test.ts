@@ -52,6 +52,13 @@ describe('graph/select (Zincati find_update)', () => {
     expect(d).toMatchObject({ reason: 'update', target: { version: 'b' }, ignoredTargets: 1 });
   });
 
+  it('lists every allowed target from the booted node, so a withdrawn staged release can be told', () => {
+    const g = graph([['a', 0], ['b', 1], ['c', 2], ['d', 3]], [[0, 1], [0, 2], [1, 3]]);
+    expect(selectUpdate(g, { bootedPayload: 'p-a', denylist: ['p-c'] }).offered).toEqual(['p-b']);
+    expect(selectUpdate(g, { bootedPayload: 'p-d' }).offered).toEqual([]);
+    expect(selectUpdate(g, { bootedPayload: 'p-x' }).offered).toEqual([]);
+  });
+
   it('reports all_denied when every target is denylisted', () => {
     const d = selectUpdate(docs, { bootedPayload: P[0]!, denylist: new Set([P[2]!]) });
     expect(d).toMatchObject({ reason: 'all_denied', target: null, ignoredTargets: 1 });
