@@ -64,7 +64,7 @@ async function main() {
   await writeFile(join(updates, 'sisyphus.json'), JSON.stringify({ stream: 'sisyphus', releases }));
   const repo = await buildRepo(dir);
   const graphd = await startGraphd(
-    { repo, updates, host: '127.0.0.1', port: 0, refPrefix: 'altcos', pollIntervalSecs: 3600, cacheDir: join(dir, 'cache'), implicitRollout: true, nowSecs: null },
+    { repo, updates, host: '127.0.0.1', port: 0, refPrefix: 'altcos', pollIntervalSecs: 3600, cacheDir: join(dir, 'cache'), implicitRollout: true, nowSecs: null, verifyKeyringDir: null },
     { clock: new ManualClock(NOW * 1000), logger: memoryLogger(), poll: false },
   );
   try {

@@ -12,9 +12,9 @@ const DAY_NAMES: ReadonlyMap<string, Weekday> = new Map<string, Weekday>([
   ['sun', 'Sun'], ['sunday', 'Sun'],
 ]);
 
-/** Parses a week day name (`Tue`, `tuesday`, `TUESDAY`...), or returns null. */
+/** Parses a week day name (`Tue`, `tuesday`, `TUESDAY`...), or returns null. No trimming, as Zincati. */
 export function parseWeekday(name: string): Weekday | null {
-  return DAY_NAMES.get(name.trim().toLowerCase()) ?? null;
+  return DAY_NAMES.get(name.toLowerCase()) ?? null;
 }
 
 /** Sorts and de-duplicates days into `WEEKDAYS` order. */
@@ -23,9 +23,13 @@ export function normaliseDays(days: readonly Weekday[]): Weekday[] {
   return WEEKDAYS.filter((d) => set.has(d));
 }
 
-/** Parses `H:M` (1-2 digits each, hour <= 23, minute <= 59) into minutes after midnight, or null. */
+/**
+ * Parses `H:M` (hour <= 23, minute <= 59) into minutes after midnight, or null. Zincati's rule: exactly
+ * two `:`-separated fields, each read as a Rust `u8` (ASCII digits with an optional `+` and any
+ * leading zeros, no spaces), so `7:5`, `07:05` and `+7:005` are all 07:05.
+ */
 export function parseStartTime(text: string): number | null {
-  const m = /^(\d{1,2}):(\d{1,2})$/.exec(text.trim());
+  const m = /^\+?([0-9]+):\+?([0-9]+)$/.exec(text);
   if (!m) return null;
   const h = Number(m[1]);
   const min = Number(m[2]);

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { decodeUtf8File } from '../common/utf8.js';
 import { GraphServerError } from './errors.js';
+import { keyringFiles } from './signatures.js';
 
 /** Validated alt-graphd settings. */
 export interface GraphdConfig {
@@ -25,14 +26,16 @@ export interface GraphdConfig {
   readonly implicitRollout: boolean;
   /** Fixed start time for the clock, unix seconds (tests and demos), or null for real time. @default null */
   readonly nowSecs: number | null;
+  /** Directory of `*.gpg` public keyrings: list only commits with a good signature from one. @default null */
+  readonly verifyKeyringDir: string | null;
 }
 
-const KEYS = ['repo', 'updates', 'listen', 'ref_prefix', 'poll_interval_secs', 'cache_dir', 'implicit_rollout'] as const;
+const KEYS = ['repo', 'updates', 'listen', 'ref_prefix', 'poll_interval_secs', 'cache_dir', 'implicit_rollout', 'verify_keyring_dir'] as const;
 
 /** Usage text. */
 export const GRAPHD_USAGE =
   'usage: alt-graphd --repo PATH_OR_URL --updates DIR [--listen 127.0.0.1:8080] [--config FILE] [--ref-prefix altcos]\n' +
-  '                  [--poll-interval-secs 30] [--cache-dir DIR] [--implicit-rollout] [--now UNIX_SECS]';
+  '                  [--poll-interval-secs 30] [--cache-dir DIR] [--implicit-rollout] [--verify-keyring-dir DIR] [--now UNIX_SECS]';
 
 function fail(msg: string): never {
   throw new GraphServerError('GRAPHD_CONFIG', msg);
@@ -80,6 +83,7 @@ export async function loadGraphdConfig(argv: string[]): Promise<GraphdConfig> {
         'poll-interval-secs': { type: 'string' },
         'cache-dir': { type: 'string' },
         'implicit-rollout': { type: 'boolean' },
+        'verify-keyring-dir': { type: 'string' },
         now: { type: 'string' },
       },
     }));
@@ -104,7 +108,15 @@ export async function loadGraphdConfig(argv: string[]): Promise<GraphdConfig> {
     nowSecs = Number(values.now);
     if (!Number.isSafeInteger(nowSecs)) fail(`--now: expected unix seconds, got ${JSON.stringify(values.now)}`);
   }
+  let verifyKeyringDir: string | null = null;
+  if (values['verify-keyring-dir'] !== undefined || file.verify_keyring_dir !== undefined) {
+    const flag = values['verify-keyring-dir'] !== undefined;
+    verifyKeyringDir = str('verify_keyring_dir', 'verify-keyring-dir');
+    // At start-up, not at the first rebuild: a missing or empty key directory is a config error.
+    await keyringFiles(verifyKeyringDir, where('verify_keyring_dir', 'verify-keyring-dir', flag));
+  }
   return {
+    verifyKeyringDir,
     repo: str('repo', 'repo'),
     updates: str('updates', 'updates'),
     host,

@@ -37,6 +37,8 @@ export interface ReleaseSource {
   fingerprint(): Promise<string>;
   /** Full read of every release ref under the prefix. */
   read(): Promise<RefHistory[]>;
+  /** Commits left out for their signatures (a verifying source only). */
+  refusedCommits?(): number;
 }
 
 async function ostree(args: string[]): Promise<string> {

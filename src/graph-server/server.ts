@@ -7,6 +7,7 @@ import type { GraphdConfig } from './config.js';
 import { createGraphHandler } from './http.js';
 import { localRepoSource, remoteRepoSource } from './repo.js';
 import { createGraphService, type GraphService } from './service.js';
+import { verifiedSource } from './signatures.js';
 
 /** A running alt-graphd. */
 export interface RunningGraphd {
@@ -23,9 +24,12 @@ export async function startGraphd(
   config: GraphdConfig,
   deps: { clock: Clock; logger: Logger; poll?: boolean },
 ): Promise<RunningGraphd> {
-  const source = /^https?:\/\//.test(config.repo)
-    ? remoteRepoSource(config.repo, config.cacheDir, config.refPrefix)
-    : localRepoSource(config.repo, config.refPrefix);
+  const remote = /^https?:\/\//.test(config.repo);
+  const plain = remote ? remoteRepoSource(config.repo, config.cacheDir, config.refPrefix) : localRepoSource(config.repo, config.refPrefix);
+  const source =
+    config.verifyKeyringDir === null
+      ? plain
+      : verifiedSource(plain, { repoPath: remote ? config.cacheDir : config.repo, keyringDir: config.verifyKeyringDir, logger: deps.logger });
   const service = createGraphService({
     source,
     updatesDir: config.updates,

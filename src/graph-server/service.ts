@@ -35,6 +35,8 @@ export interface ServiceStats {
   lastSuccessMs: number | null;
   /** The last refresh error, or null after a success. */
   lastError: string | null;
+  /** Commits left out of the graphs because their signatures do not verify. */
+  unverifiedCommits: number;
 }
 
 /** The graph service used by the HTTP layer and the poll loop. */
@@ -112,7 +114,7 @@ export function serializeGraph(nodesJson: string, g: BuiltGraph, hidden: Readonl
 export function createGraphService(deps: GraphServiceDeps): GraphService {
   const log = deps.logger.child({ component: 'graphd.service' });
   const maxCache = deps.cacheEntries ?? 256;
-  const stats: ServiceStats = { rebuilds: 0, refreshFailures: 0, lastSuccessMs: null, lastError: null };
+  const stats: ServiceStats = { rebuilds: 0, refreshFailures: 0, lastSuccessMs: null, lastError: null, unverifiedCommits: 0 };
   let current: Snapshot | null = null;
 
   async function refresh(): Promise<boolean> {
@@ -125,6 +127,7 @@ export function createGraphService(deps: GraphServiceDeps): GraphService {
       }
       stats.rebuilds++;
       const histories = await deps.source.read();
+      stats.unverifiedCommits = deps.source.refusedCommits?.() ?? 0;
       const { graphs, warnings } = buildGraphs(histories, pol.policies, deps.build ?? {});
       for (const w of warnings) log.warn({ event: 'graph_build_warning' }, w);
       current = { fingerprint, graphs, nodesJson: new WeakMap(), cache: new Map() };

@@ -14,6 +14,8 @@ export async function startTestGraphd(opts: {
   clock?: Clock;
   pollIntervalSecs?: number;
   port?: number;
+  /** Directory of `*.gpg` keyrings: list only commits they verify. */
+  verifyKeyringDir?: string;
 }): Promise<RunningGraphd & { updatesDir: string; writePolicy(stream: string, policy: unknown): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'alt-graphd-'));
   const updatesDir = join(dir, 'updates');
@@ -32,6 +34,7 @@ export async function startTestGraphd(opts: {
       cacheDir: join(dir, 'cache'),
       implicitRollout: opts.implicitRollout ?? true,
       nowSecs: null,
+      verifyKeyringDir: opts.verifyKeyringDir ?? null,
     },
     { clock: opts.clock ?? systemClock(), logger: createLogger({ name: 'alt-graphd', level: 'warn', destination: process.stderr }) },
   );

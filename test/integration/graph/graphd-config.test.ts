@@ -50,7 +50,7 @@ describe('graph-server poll loop', () => {
     const clock = new ManualClock(1_800_000_000_000);
     await repo.commit({ ref: 'altcos/x86_64/p11', version: 'p11.20261101.0.0' });
     const g = await startGraphd(
-      { repo: repo.path, updates: join(dir, 'updates'), host: '127.0.0.1', port: 0, refPrefix: 'altcos', pollIntervalSecs: 30, cacheDir: join(dir, 'c'), implicitRollout: true, nowSecs: null },
+      { repo: repo.path, updates: join(dir, 'updates'), host: '127.0.0.1', port: 0, refPrefix: 'altcos', pollIntervalSecs: 30, cacheDir: join(dir, 'c'), implicitRollout: true, nowSecs: null, verifyKeyringDir: null },
       { clock, logger: memoryLogger() },
     );
     try {

@@ -46,7 +46,7 @@ async function next(booted: FixtureCommit, wariness: number | null = null): Prom
   return d.target?.version ?? d.reason;
 }
 function config(over: Partial<GraphdConfig> = {}): GraphdConfig {
-  return { repo: repo.path, updates, host: '127.0.0.1', port: 0, refPrefix: 'altcos', pollIntervalSecs: 30, cacheDir: join(base, 'cache'), implicitRollout: false, nowSecs: null, ...over };
+  return { repo: repo.path, updates, host: '127.0.0.1', port: 0, refPrefix: 'altcos', pollIntervalSecs: 30, cacheDir: join(base, 'cache'), implicitRollout: false, nowSecs: null, verifyKeyringDir: null, ...over };
 }
 
 beforeAll(async () => {
