@@ -20,8 +20,8 @@ import { graphPort } from './adapters/graph.js';
 import { lockPort } from './adapters/lock.js';
 import { sessionPort } from './adapters/sessions.js';
 import { Agent } from './loop.js';
-import { createAgentMetrics } from './operator/metrics.js';
-import { createNotifier } from './operator/notify.js';
+import type { AgentMetrics } from './operator/metrics.js';
+import type { Notifier } from './operator/notify.js';
 import { createLogindProbe } from './operator/sessions.js';
 import type { OstreePort } from './ports.js';
 
@@ -43,8 +43,12 @@ export interface ComposeOptions {
   readonly clock: Clock;
   /** Uniform random in [0, 1). */
   readonly random: () => number;
-  /** Environment (NOTIFY_SOCKET, proxies). */
+  /** Environment (proxies). */
   readonly env: NodeJS.ProcessEnv;
+  /** sd_notify; main.ts built it to send READY=1 before the backend answered. */
+  readonly notifier: Notifier;
+  /** The metrics registry; main.ts built it so the start-up deployments queries are counted. */
+  readonly metrics: AgentMetrics & { render(): string };
 }
 
 /** The wired agent and what must be closed with it. */
@@ -65,7 +69,7 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
   const bootedStream = streamFromRef(o.deployments.booted?.origin ?? null);
   const identity = await resolveIdentity({ root: o.root, settings, bootedStream });
   const vars = identityTemplateVars(identity);
-  const metrics = createAgentMetrics({ processStartMs: o.clock.nowMs() });
+  const { metrics } = o;
   metrics.identity({
     osVersion: o.deployments.booted?.version ?? '',
     basearch: identity.basearch.value,
@@ -114,7 +118,7 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
     ostree: o.ostree,
     strategy,
     sessions: sessionPort(probe, logger),
-    notifier: createNotifier({ env: o.env, pid: process.pid, logger }),
+    notifier: o.notifier,
     metrics,
     deadend: motd,
     overrideInteractiveCheckPath: join(o.root, 'run/alt-updated/override-interactive-check'),

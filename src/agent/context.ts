@@ -70,8 +70,6 @@ export class AgentMemory {
   notFinalizedBecause: string | null = null;
   /** Payload of a staged release the graph withdrew whose removal is still pending; null when none. */
   withdrawn: string | null = null;
-  /** `READY=1` already sent. */
-  readyNotified = false;
 }
 
 /** Default file-existence check. */

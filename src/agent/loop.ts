@@ -186,12 +186,6 @@ export class Agent implements OperatorPort {
       this.#status = text;
       await this.#notify(() => deps.notifier.status(text));
     }
-    // READY after the first start tick, success or not: a backend that is still starting must not
-    // fail the unit start; STATUS tells the retry count meanwhile.
-    if (!this.#mem.readyNotified) {
-      this.#mem.readyNotified = true;
-      await this.#notify(() => deps.notifier.ready());
-    }
     let delayMs = nextDelayMs(prev, next, {
       steadyIntervalSecs: deps.settings.agent.timing.steadyIntervalSecs,
       stagedIntervalSecs: deps.settings.agent.timing.stagedIntervalSecs,

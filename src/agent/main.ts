@@ -7,8 +7,9 @@
 //   about 10 MiB that is never returned, for a parser that reads a few KiB per poll.
 // --no-opt: no TurboFan for JavaScript (about 5 MiB); a 10,000-release graph then selects in ~70 ms
 //   instead of ~30 ms, once per poll. Measured by bench/agent-idle.mjs (docs/development/benchmarks.md).
-// alt-updated: the update agent daemon. Parses flags, loads and validates configuration, waits for the
-// update backend, composes the agent (compose.ts) and runs it until SIGTERM. Exit codes: 0 after a
+// alt-updated: the update agent daemon. Parses flags, loads and validates configuration, tells
+// systemd READY=1, waits for the update backend, composes the agent (compose.ts) and runs it until
+// SIGTERM. Exit codes: 0 after a
 // clean stop, 1 on invalid configuration or identity (systemd restarts it with Restart=on-failure).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,18 +19,25 @@ import { createLogger, type LogFormat, type Logger } from '../common/logger.js';
 import { loadSettings } from '../config/load.js';
 import { createOstreeClient } from '../ostree/client/index.js';
 import type { DeploymentSet } from '../ostree/deployment.js';
+import { ostreePort } from './adapters/ostree.js';
 import { composeAgent } from './compose.js';
-import type { OstreePort } from './ports.js';
+import { createAgentMetrics } from './operator/metrics.js';
+import { createNotifier } from './operator/notify.js';
 import { startOperatorSurface } from './operator/surface.js';
+import { backendWaitText } from './status.js';
 
 const USAGE = 'usage: alt-updated [--root DIR] [--bus-address ADDR] [--log-format journal|json] [--log-level LEVEL]';
 
-/** Waits for the backend's deployments with capped exponential backoff (1 s .. 60 s), until `signal` aborts. */
+/**
+ * Waits for the backend's deployments with capped exponential backoff (1 s .. 60 s), until `signal`
+ * aborts; `onFailure(n)` runs after the n-th failed attempt (the STATUS= update).
+ */
 async function waitForDeployments(
   status: () => Promise<DeploymentSet>,
   log: Logger,
   sleep: (ms: number, signal: AbortSignal) => Promise<void>,
   signal: AbortSignal,
+  onFailure: (failedAttempts: number) => Promise<void>,
 ): Promise<DeploymentSet | null> {
   for (let attempt = 0, delay = 1000; !signal.aborted; attempt++, delay = Math.min(delay * 2, 60_000)) {
     try {
@@ -39,6 +47,7 @@ async function waitForDeployments(
     } catch (err: unknown) {
       log.error({ event: 'deployments_query_failed', attempt, err: errorChain(err).join(': ') }, 'failed to query local deployments; retrying');
     }
+    await onFailure(attempt + 1);
     await sleep(delay, signal).catch(() => undefined);
   }
   return null;
@@ -90,25 +99,25 @@ async function main(argv: string[]): Promise<number> {
   logger.info({ fragments: loaded.fragments }, `configuration loaded from ${loaded.fragments.length} fragment(s)`);
   const { settings } = loaded;
 
+  // READY=1 as soon as the configuration is valid: a Type=notify unit whose backend is slow to answer
+  // must not hit its start timeout and be killed and restarted in a loop. STATUS= says what we wait for.
+  const notifier = createNotifier({ env: process.env, pid: process.pid, logger });
+  await notifier.ready(backendWaitText(0));
+  const metrics = createAgentMetrics({ processStartMs: clock.nowMs() });
   const ostree = createOstreeClient({ clock, logger, ...(busAddress === null ? {} : { busAddress }) });
-  const deployments = await waitForDeployments(() => ostree.status(), logger, (ms, s) => clock.sleep(ms, s), abort.signal);
+  const port = ostreePort(ostree, metrics);
+  const deployments = await waitForDeployments(() => port.status(), logger, (ms, s) => clock.sleep(ms, s), abort.signal, (n) =>
+    notifier.status(backendWaitText(n)),
+  );
   if (deployments === null) {
+    await notifier.stopping();
     await ostree.close().catch(() => undefined);
     return 0;
   }
 
-  // The agent checks the staged stream itself (wrong stream: clean up and denylist for good), so the
-  // client must not turn that case into an ordinary stage failure first.
-  const ostreePort: OstreePort = {
-    status: () => ostree.status(),
-    registerDriver: () => ostree.registerDriver(),
-    stage: (release, opts, signal) => ostree.stage(release, { ...opts, confirmStream: false }, signal),
-    finalize: (checksum) => ostree.finalize(checksum),
-    cleanupPending: () => ostree.cleanupPending(),
-  };
   let composed;
   try {
-    composed = await composeAgent({ root, busAddress, settings, ostree: ostreePort, deployments, logger, clock, random: Math.random, env: process.env });
+    composed = await composeAgent({ root, busAddress, settings, ostree: port, deployments, logger, clock, random: Math.random, env: process.env, notifier, metrics });
   } catch (err: unknown) {
     logger.error({ event: 'config_invalid', err: errorChain(err) }, `failed to assemble configuration settings: ${errorChain(err).join(': ')}`);
     await ostree.close().catch(() => undefined);

@@ -10,6 +10,15 @@ export function formatUtc(ms: number): string {
 }
 
 /**
+ * The STATUS text while the process waits for the backend's first answer, before the state machine
+ * runs (READY=1 is already sent then, so a slow backend never fails the unit's start).
+ */
+export function backendWaitText(failedAttempts: number): string {
+  const base = 'waiting for the ostree backend (org.projectatomic.rpmostree1, alt-ostreed) to answer';
+  return failedAttempts === 0 ? base : `${base} (failed attempts: ${failedAttempts})`;
+}
+
+/**
  * The STATUS text for `state`. `nowMs` is when the text is produced; it only matters for states
  * that describe a past instant, which never lies in the future of `nowMs`.
  */
