@@ -44,6 +44,23 @@ describe('agent + fleet_lock against alt-fleetlockd', () => {
     expect(await holders()).toEqual(['node-a']);
   });
 
+  it('a node blocked by an inhibitor or a failing logind does not sit on the slot; another node can reboot meanwhile (issue 11)', async () => {
+    const { t, client, holders } = await setup(testSettings({ strategy: 'fleet_lock' }));
+    t.sessions.state.inhibitors = ['backup (root): nightly backup running'];
+    await t.stepUntil('update_staged');
+    for (let i = 0; i < 3; i++) expect((await t.agent.step()).event).toMatchObject({ type: 'finalization_blocked', reason: 'block_inhibitor' });
+    expect(await holders()).toEqual([]);
+    await client.preReboot(OTHER);
+    await client.steadyState(OTHER);
+
+    // Blocked after the slot was granted (logind fails on the session query): given back at once.
+    t.sessions.state.inhibitors = [];
+    t.sessions.port.interactiveSessions = () => Promise.reject(new Error('logind unreachable'));
+    expect((await t.agent.step()).event).toMatchObject({ type: 'finalization_blocked', reason: 'session_check_failed' });
+    expect(await holders()).toEqual([]);
+    expect(t.ostree.state.finalized).toBeNull();
+  });
+
   it('releases a slot held from before the reboot at start, even with updates disabled (issue-239)', async () => {
     const { t, client, holders } = await setup(testSettings({ strategy: 'fleet_lock', enabled: false }));
     await client.preReboot(NODE);
