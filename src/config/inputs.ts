@@ -13,6 +13,7 @@ export const SCALAR_KEYS = [
   'agent.timing.staged_interval_secs',
   'agent.metrics.listen',
   'cincinnati.base_url',
+  'cincinnati.ca_file',
   'identity.group',
   'identity.node_uuid',
   'identity.rollout_wariness',
@@ -24,6 +25,9 @@ export const SCALAR_KEYS = [
   'updates.abandon_secs',
   'updates.fleet_lock.base_url',
   'updates.fleet_lock.token',
+  'updates.fleet_lock.ca_file',
+  'updates.fleet_lock.client_cert_file',
+  'updates.fleet_lock.client_key_file',
   'updates.periodic.time_zone',
 ] as const;
 

@@ -21,7 +21,7 @@ export interface SettingsJson {
   /** `[agent]`. */
   agent: { timing: { steady_interval_secs: number; staged_interval_secs: number }; metrics: { listen: string | null } };
   /** `[cincinnati]`. */
-  cincinnati: { base_url: string | null };
+  cincinnati: { base_url: string | null; ca_file: string | null };
   /** `[identity]`. */
   identity: { group: string; node_uuid: string | null; rollout_wariness: number | null; stream: string | null };
   /** `[updates]`. */
@@ -31,7 +31,13 @@ export interface SettingsJson {
     strategy: string;
     max_stage_attempts: number;
     abandon_secs: number;
-    fleet_lock: { base_url: string | null; token: string | null };
+    fleet_lock: {
+      base_url: string | null;
+      token: string | null;
+      ca_file: string | null;
+      client_cert_file: string | null;
+      client_key_file: string | null;
+    };
     periodic: { time_zone: string; window: WindowJson[] };
   };
   /** Applied fragments in merge order. */
@@ -43,7 +49,7 @@ export function settingsToJson(settings: Settings, fragments: readonly string[])
   const { agent, cincinnati, identity, updates } = settings;
   return {
     agent: { timing: { steady_interval_secs: agent.timing.steadyIntervalSecs, staged_interval_secs: agent.timing.stagedIntervalSecs }, metrics: { listen: agent.metrics.listen } },
-    cincinnati: { base_url: cincinnati.baseUrl },
+    cincinnati: { base_url: cincinnati.baseUrl, ca_file: cincinnati.caFile },
     identity: {
       group: identity.group,
       node_uuid: identity.nodeUuid,
@@ -56,7 +62,13 @@ export function settingsToJson(settings: Settings, fragments: readonly string[])
       strategy: updates.strategy,
       max_stage_attempts: updates.maxStageAttempts,
       abandon_secs: updates.abandonSecs,
-      fleet_lock: { base_url: updates.fleetLock.baseUrl, token: updates.fleetLock.token === null ? null : REDACTED },
+      fleet_lock: {
+        base_url: updates.fleetLock.baseUrl,
+        token: updates.fleetLock.token === null ? null : REDACTED,
+        ca_file: updates.fleetLock.caFile,
+        client_cert_file: updates.fleetLock.clientCertFile,
+        client_key_file: updates.fleetLock.clientKeyFile,
+      },
       periodic: {
         time_zone: updates.periodic.timeZone,
         window: updates.periodic.windows.map((w) => ({

@@ -9,7 +9,7 @@ import { MAX_WINDOW_MINUTES, normaliseDays, parseStartTime, parseWeekday } from 
 /** Defaults applied when no fragment sets a key (Zincati's, plus the ALT extras). */
 export const DEFAULT_SETTINGS: Settings = deepFreeze({
   agent: { timing: { steadyIntervalSecs: 300, stagedIntervalSecs: 300 }, metrics: { listen: null } },
-  cincinnati: { baseUrl: null },
+  cincinnati: { baseUrl: null, caFile: null },
   identity: { group: 'default', nodeUuid: null, rolloutWariness: null, stream: null },
   updates: {
     enabled: true,
@@ -17,7 +17,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
     strategy: 'immediate',
     maxStageAttempts: 12,
     abandonSecs: 86400,
-    fleetLock: { baseUrl: null, token: null },
+    fleetLock: { baseUrl: null, token: null, caFile: null, clientCertFile: null, clientKeyFile: null },
     periodic: { timeZone: 'UTC', windows: [] },
   },
 });
@@ -149,6 +149,19 @@ export function validateSettings(inputs: Inputs): Settings {
   const abandonSecs = get('updates.abandon_secs', (l) => int(l, 0, 2 ** 31, 'an integer >= 0 (seconds)'), D.updates.abandonSecs);
   const fleetLockUrl = optStr('updates.fleet_lock.base_url', isHttpUrlTemplate, 'an http(s) URL');
   const token = optStr('updates.fleet_lock.token', (s) => /^[\x21-\x7e]+$/.test(s), 'a token of printable ASCII without spaces');
+  // TLS files are only named here; src/tls reads and checks their contents when the agent starts.
+  const pemPath = (key: ScalarKey): string | null => optStr(key, (s) => s.startsWith('/'), 'an absolute path to a PEM file');
+  const cincinnatiCa = pemPath('cincinnati.ca_file');
+  const fleetLockCa = pemPath('updates.fleet_lock.ca_file');
+  const clientCertFile = pemPath('updates.fleet_lock.client_cert_file');
+  const clientKeyFile = pemPath('updates.fleet_lock.client_key_file');
+  const certLoc = inputs.scalars.get('updates.fleet_lock.client_cert_file');
+  const keyLoc = inputs.scalars.get('updates.fleet_lock.client_key_file');
+  if ((clientCertFile === null) !== (clientKeyFile === null)) {
+    const set = (certLoc ?? keyLoc)!;
+    const missing = certLoc ? 'updates.fleet_lock.client_key_file' : 'updates.fleet_lock.client_cert_file';
+    throw fail({ file: set.file, key: missing, line: set.line }, `a path because ${set.key} is set`, undefined);
+  }
   const timeZone = get('updates.periodic.time_zone', (l) => str(l, isValidTimeZone, '"UTC", "localtime" or an IANA time zone name'), D.updates.periodic.timeZone);
   // Windows are validated whatever the strategy (stricter than Zincati): a broken entry is a broken file.
   const windows = inputs.windows.map(validateWindow);
@@ -163,7 +176,7 @@ export function validateSettings(inputs: Inputs): Settings {
 
   return deepFreeze({
     agent: { timing: { steadyIntervalSecs, stagedIntervalSecs }, metrics: { listen } },
-    cincinnati: { baseUrl: cincinnatiUrl },
+    cincinnati: { baseUrl: cincinnatiUrl, caFile: cincinnatiCa },
     identity: { group, nodeUuid, rolloutWariness, stream },
     updates: {
       enabled,
@@ -171,7 +184,7 @@ export function validateSettings(inputs: Inputs): Settings {
       strategy,
       maxStageAttempts,
       abandonSecs,
-      fleetLock: { baseUrl: fleetLockUrl, token },
+      fleetLock: { baseUrl: fleetLockUrl, token, caFile: fleetLockCa, clientCertFile, clientKeyFile },
       periodic: { timeZone, windows },
     },
   });

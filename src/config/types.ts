@@ -42,6 +42,8 @@ export interface Settings {
   readonly cincinnati: {
     /** Graph server base URL, templates not yet expanded; null when unset. @default null */
     readonly baseUrl: string | null;
+    /** Extra CA bundle (PEM) trusted for the graph server besides the host's CA store. @default null */
+    readonly caFile: string | null;
   };
   /** `[identity]` section (raw overrides; the resolved identity lives in src/identity). */
   readonly identity: {
@@ -71,6 +73,12 @@ export interface Settings {
       readonly baseUrl: string | null;
       /** Optional bearer token sent as `authorization: Bearer <token>`. @default null */
       readonly token: string | null;
+      /** Extra CA bundle (PEM) trusted for the FleetLock server besides the host's CA store. @default null */
+      readonly caFile: string | null;
+      /** Client certificate (PEM) presented to the FleetLock server; set with `clientKeyFile`. @default null */
+      readonly clientCertFile: string | null;
+      /** Private key (PEM, unencrypted) of `clientCertFile`. @default null */
+      readonly clientKeyFile: string | null;
     };
     readonly periodic: {
       /** `UTC`, `localtime` or an IANA zone name. @default "UTC" */

@@ -29,6 +29,7 @@ export function renderSettingsText(json: SettingsJson): string {
     `agent.timing.staged_interval_secs = ${show(agent.timing.staged_interval_secs)}`,
     `agent.metrics.listen = ${show(agent.metrics.listen)}`,
     `cincinnati.base_url = ${show(cincinnati.base_url)}`,
+    `cincinnati.ca_file = ${show(cincinnati.ca_file)}`,
     `identity.group = ${show(identity.group)}`,
     `identity.node_uuid = ${show(identity.node_uuid)}`,
     `identity.rollout_wariness = ${show(identity.rollout_wariness)}`,
@@ -40,6 +41,9 @@ export function renderSettingsText(json: SettingsJson): string {
     `updates.abandon_secs = ${show(updates.abandon_secs)}`,
     `updates.fleet_lock.base_url = ${show(updates.fleet_lock.base_url)}`,
     `updates.fleet_lock.token = ${show(updates.fleet_lock.token)}`,
+    `updates.fleet_lock.ca_file = ${show(updates.fleet_lock.ca_file)}`,
+    `updates.fleet_lock.client_cert_file = ${show(updates.fleet_lock.client_cert_file)}`,
+    `updates.fleet_lock.client_key_file = ${show(updates.fleet_lock.client_key_file)}`,
     `updates.periodic.time_zone = ${show(updates.periodic.time_zone)}`,
   ];
   if (updates.periodic.window.length === 0) lines.push('updates.periodic.window = (none)');

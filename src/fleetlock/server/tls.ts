@@ -90,6 +90,8 @@ export function requireClientCert(
       sendError(res, 'client_cert_required', 'this server requires a client certificate signed by its client CA (updates.fleet_lock.client_cert_file on the node)');
       return;
     }
-    sendError(res, 'client_cert_rejected', `the client certificate was not accepted: ${String(socket.authorizationError)}`);
+    const code = String(socket.authorizationError);
+    const why = code === 'CERT_HAS_EXPIRED' ? 'it has expired' : code === 'CERT_NOT_YET_VALID' ? 'it is not valid yet' : "it is not signed by this server's client CA";
+    sendError(res, 'client_cert_rejected', `the client certificate was not accepted: ${why} (${code})`);
   };
 }

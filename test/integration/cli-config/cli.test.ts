@@ -47,7 +47,7 @@ describe('alt-updatectl config show', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
       agent: { timing: { steady_interval_secs: 300, staged_interval_secs: 300 }, metrics: { listen: null } },
-      cincinnati: { base_url: null },
+      cincinnati: { base_url: null, ca_file: null },
       identity: { group: 'default', node_uuid: null, rollout_wariness: null, stream: null },
       updates: {
         enabled: true,
@@ -55,7 +55,7 @@ describe('alt-updatectl config show', () => {
         strategy: 'periodic',
         max_stage_attempts: 12,
         abandon_secs: 86400,
-        fleet_lock: { base_url: null, token: '<redacted>' },
+        fleet_lock: { base_url: null, token: '<redacted>', ca_file: null, client_cert_file: null, client_key_file: null },
         periodic: { time_zone: 'Europe/Moscow', window: [{ days: ['Tue', 'Sat', 'Sun'], start_time: '07:05', length_minutes: 60 }] },
       },
       fragments: [

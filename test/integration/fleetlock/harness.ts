@@ -90,15 +90,19 @@ export async function startInProcess(opts: {
   groups: GroupConfig[];
   adminToken?: string | null;
   startMs?: number;
+  /** The server's clock (e.g. one skewed against another server's); default a new one at `startMs`. */
+  clock?: ManualClock;
   stateDir?: string;
+  /** TLS of the listener (PEM files). @default null (plain HTTP) */
+  tls?: ServerConfig['tls'];
 }): Promise<InProcess> {
-  const clock = new ManualClock(opts.startMs ?? SAT_0130);
+  const clock = opts.clock ?? new ManualClock(opts.startMs ?? SAT_0130);
   const logger = memoryLogger();
   const dir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'alt-fleetlockd-')));
   const spec = opts.store;
   const config: ServerConfig = {
     listen: { host: '127.0.0.1', port: 0 },
-    tls: null,
+    tls: opts.tls ?? null,
     adminToken: opts.adminToken ?? null,
     store: spec.engine === 'embedded' ? { kind: 'embedded', stateDir: dir } : { kind: 'etcd', endpoints: spec.endpoints, prefix: spec.prefix, timeoutMs: 3000 },
     groups: new Map(opts.groups.map((g) => [g.name, g])),

@@ -92,7 +92,7 @@ function expected(frags: Frag[]): Settings | { errorKey: string } {
   if (strategy === 'fleet_lock' && fleetLockUrl === null) return { errorKey: 'updates.fleet_lock.base_url' };
   return {
     agent: { timing: { steadyIntervalSecs: last('interval') ?? 300, stagedIntervalSecs: 300 }, metrics: { listen: last('listen') ?? null } },
-    cincinnati: { baseUrl: last('cincinnati') ?? null },
+    cincinnati: { baseUrl: last('cincinnati') ?? null, caFile: null },
     identity: {
       group: last('group') ?? 'default',
       nodeUuid: last('nodeUuid')?.toLowerCase() ?? null,
@@ -105,7 +105,7 @@ function expected(frags: Frag[]): Settings | { errorKey: string } {
       strategy,
       maxStageAttempts: last('maxStageAttempts') ?? 12,
       abandonSecs: last('abandonSecs') ?? 86400,
-      fleetLock: { baseUrl: fleetLockUrl, token: last('token') ?? null },
+      fleetLock: { baseUrl: fleetLockUrl, token: last('token') ?? null, caFile: null, clientCertFile: null, clientKeyFile: null },
       periodic: {
         timeZone: last('timeZone') ?? 'UTC',
         windows: frags.flatMap((f) =>
