@@ -1,7 +1,7 @@
 // Pure decisions of the tick handlers: every input is a fact gathered by the tick, every output a
 // value the tick acts on. No I/O, no clock.
 import type { Release } from '../graph/release.js';
-import type { Deployment, DeploymentSet } from '../ostree/deployment.js';
+import { stagedMismatch, type Deployment, type DeploymentSet } from '../ostree/deployment.js';
 import type { AgentEvent } from './events.js';
 import type { InteractiveSession } from './ports.js';
 import { MAX_POSTPONEMENTS } from './state.js';
@@ -40,13 +40,22 @@ export function checkStaged(set: DeploymentSet, release: Release): StagedCheck {
 /** Result of confirming a stage call against the backend's deployments. */
 export type StageConfirmation = 'ok' | 'missing' | 'version_mismatch' | 'wrong_stream';
 
-/** Confirms the pending deployment is `release`, on the booted stream (Zincati's checks). */
+/**
+ * Confirms the pending deployment is `release`, on the booted stream (Zincati's checks, through the
+ * one `stagedMismatch` the rpm-ostree client uses too), whether freshly staged or adopted.
+ */
 export function confirmStaged(set: DeploymentSet, release: Release, booted: Deployment): StageConfirmation {
-  const s = set.staged;
-  if (s === null || s.checksum !== release.payload) return 'missing';
-  if (s.version !== null && s.version !== release.version) return 'version_mismatch';
-  if (booted.stream !== null && s.stream !== null && s.stream !== booted.stream) return 'wrong_stream';
-  return 'ok';
+  switch (stagedMismatch(set, release, booted)) {
+    case null:
+      return 'ok';
+    case 'missing':
+    case 'checksum':
+      return 'missing';
+    case 'version':
+      return 'version_mismatch';
+    case 'stream':
+      return 'wrong_stream';
+  }
 }
 
 /** What to do about logged-in users once the strategy allowed finalization. */

@@ -45,3 +45,24 @@ export function streamFromRef(refspec: string | null, prefix = 'altcos'): string
   if (parts.length < 3 || parts[0] !== prefix || !parts[1] || !parts[2]) return null;
   return parts[2];
 }
+
+/** Which fact of the staged deployment differs from the release it should be (`missing`: none staged). */
+export type StagedMismatch = 'missing' | 'checksum' | 'version' | 'stream';
+
+/**
+ * THE confirmation of a staged deployment (Zincati's): one is staged, with the release's checksum and
+ * version and, when `booted` is given, the booted deployment's stream. Returns the first fact that
+ * differs, or null. The agent (fresh or adopted stage) and the rpm-ostree client both judge by it.
+ */
+export function stagedMismatch(
+  set: DeploymentSet,
+  release: { readonly payload: string; readonly version: string },
+  booted: Deployment | null,
+): StagedMismatch | null {
+  const st = set.staged;
+  if (st === null) return 'missing';
+  if (st.checksum !== release.payload) return 'checksum';
+  if (st.version !== release.version) return 'version';
+  if (booted !== null && st.stream !== booted.stream) return 'stream';
+  return null;
+}

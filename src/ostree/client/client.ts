@@ -7,7 +7,7 @@ import type { Release } from '../../graph/release.js';
 import { connectBus, getNameOwner, watchNameOwner } from '../../dbus/bus.js';
 import { isClosed } from '../../dbus/connection.js';
 import type { MessageBus } from '../../dbus/peer.js';
-import type { Deployment, DeploymentSet } from '../deployment.js';
+import { stagedMismatch, type Deployment, type DeploymentSet } from '../deployment.js';
 import { OstreeBadReplyError, OstreeClientError, OstreeStageMismatchError } from './errors.js';
 import { parseDeploymentSet } from './parse.js';
 import { classifyCallError, DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from './remote-errors.js';
@@ -275,14 +275,20 @@ export function createOstreeClient(opts: OstreeClientOptions): OstreeClient {
   };
 }
 
-/** Checks the staged deployment is exactly `release` (and on the booted stream when asked). */
+/** Checks the staged deployment is exactly `release` (and on the booted stream when asked), by `stagedMismatch`. */
 export function confirmStaged(set: DeploymentSet, release: Pick<Release, 'payload' | 'version'>, confirmStream: boolean): Deployment {
   const st = set.staged;
+  const field = stagedMismatch(set, release, confirmStream ? set.booted : null);
   if (st === null) throw new OstreeStageMismatchError('missing', release.payload, null, null);
-  if (st.checksum !== release.payload) throw new OstreeStageMismatchError('checksum', release.payload, st.checksum, st);
-  if (st.version !== release.version) throw new OstreeStageMismatchError('version', release.version, st.version, st);
-  if (confirmStream && set.booted !== null && st.stream !== set.booted.stream) {
-    throw new OstreeStageMismatchError('stream', set.booted.stream, st.stream, st);
+  switch (field) {
+    case null:
+      return st;
+    case 'missing':
+    case 'checksum':
+      throw new OstreeStageMismatchError('checksum', release.payload, st.checksum, st);
+    case 'version':
+      throw new OstreeStageMismatchError('version', release.version, st.version, st);
+    case 'stream':
+      throw new OstreeStageMismatchError('stream', set.booted?.stream ?? null, st.stream, st);
   }
-  return st;
 }

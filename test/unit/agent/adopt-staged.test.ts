@@ -2,6 +2,9 @@
 // it instead of staging again; the adopted deployment gets the same confirmation (payload, version,
 // booted stream) as a freshly staged one.
 import { describe, expect, it } from 'vitest';
+import { confirmStaged } from '../../../src/agent/decide.js';
+import { confirmStaged as clientConfirmStaged } from '../../../src/ostree/client/index.js';
+import type { Deployment, DeploymentSet } from '../../../src/ostree/deployment.js';
 import { makeAgent } from './harness.js';
 import { release, testSettings } from './fixtures.js';
 
@@ -38,5 +41,20 @@ describe('src/agent adopting a staged deployment after a restart', () => {
     expect(t.events()).not.toContain('update_staged');
     expect(t.ostree.state.finalized).toBeNull();
     expect(t.metrics.calls.get('deployFailure')).toHaveLength(2);
+  });
+
+  it.each([
+    ['no version metadata', { version: null }, 'version_mismatch'],
+    ['an origin without a stream', { stream: null }, 'wrong_stream'],
+  ] as const)('does not accept a staged deployment with %s: the agent and the client judge alike', (_what, over, verdict) => {
+    const dep = (o: Partial<Deployment>): Deployment => ({
+      id: 'x', osname: 'altcos', checksum: r2.payload, version: r2.version, origin: 'altcos:altcos/x86_64/sisyphus', stream: 'sisyphus',
+      timestampMs: 0, serial: 0, booted: false, staged: false, finalizationLocked: false, pinned: false, ...o,
+    });
+    const booted = dep({ checksum: r1.payload, version: r1.version, booted: true });
+    const staged = dep({ staged: true, finalizationLocked: true, ...over });
+    const set: DeploymentSet = { deployments: [staged, booted], booted, staged, rollback: null };
+    expect(confirmStaged(set, r2, booted)).toBe(verdict);
+    expect(() => clientConfirmStaged(set, r2, true)).toThrow(expect.objectContaining({ code: 'OSTREE_STAGE_MISMATCH' }) as Error);
   });
 });
