@@ -4,9 +4,9 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import dbus from 'dbus-next';
-import { unmarshalMessages } from 'dbus-next/lib/message.js';
 import { marshallMessage, messageToJsFmt } from 'dbus-next/lib/marshall-compat.js';
 import { DBusAdapterError, DISCONNECTED_ERROR } from './errors.js';
+import { readMessages } from './framing.js';
 
 const { Message, MessageType, MessageFlag } = dbus;
 
@@ -93,10 +93,12 @@ export function wrapConnection(inner: ConnectionLike, opts: { driverless: boolea
 }
 
 /**
- * A connection over a stream whose SASL handshake is already done (the server side of a peer link):
- * the same unmarshal/marshall functions dbus-next uses internally after its client handshake.
+ * A connection over a stream whose SASL handshake is already done (both ends of a peer link): the
+ * marshaller dbus-next uses internally, and our defensive reader (framing.ts) instead of dbus-next's,
+ * which throws out of the stream's events on garbage. A malformed message is emitted as a
+ * DBUS_BAD_MESSAGE 'error' and closes the stream: that connection, never the process.
  */
-export function streamConnection(stream: Duplex): ConnectionLike {
+export function streamConnection(stream: Duplex, opts: { maxMessageBytes?: number } = {}): ConnectionLike {
   const conn = new EventEmitter() as ConnectionLike;
   conn.stream = stream;
   stream.on('error', (err: unknown) => conn.emit('error', err));
@@ -105,19 +107,24 @@ export function streamConnection(stream: Duplex): ConnectionLike {
     const [data] = marshallMessage(msg);
     stream.write(data);
   };
-  unmarshalMessages(
+  readMessages(
     stream,
-    (raw: unknown) => {
+    (raw) => {
       let msg: dbus.Message;
       try {
         msg = new Message(messageToJsFmt(raw) as dbus.MessageLike);
       } catch (err: unknown) {
-        conn.emit('error', err);
+        conn.emit('error', new DBusAdapterError('DBUS_BAD_MESSAGE', `malformed D-Bus message from the peer: ${String(err)}`, { cause: err }));
+        stream.destroy();
         return;
       }
       conn.emit('message', msg);
     },
-    {},
+    (err) => {
+      conn.emit('error', err);
+      stream.destroy();
+    },
+    opts.maxMessageBytes,
   );
   // Bytes that arrived together with BEGIN are already buffered: make sure the parser sees them.
   process.nextTick(() => {

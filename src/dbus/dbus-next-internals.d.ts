@@ -1,5 +1,5 @@
 // Types for the undocumented dbus-next 0.10.2 internals used by the peer-to-peer adapter
-// (src/dbus/peer.ts). They are deep requires that only work because dbus-next 0.10.2 has no
+// (src/dbus/peer.ts, connection.ts, framing.ts). They are deep requires that only work because dbus-next 0.10.2 has no
 // `exports` map; package.json pins dbus-next exactly and test/integration/dbus keeps them honest.
 
 declare module 'dbus-next/lib/bus.js' {
@@ -17,12 +17,6 @@ declare module 'dbus-next/lib/connection.js' {
   export = createConnection;
 }
 
-declare module 'dbus-next/lib/message.js' {
-  import type { Readable } from 'node:stream';
-  /** Reads wire messages from an authenticated stream, calling back with raw (marshaller-format) messages. */
-  export function unmarshalMessages(stream: Readable, onMessage: (raw: unknown) => void, opts: object): void;
-}
-
 declare module 'dbus-next/lib/marshall-compat.js' {
   /** Converts a raw unmarshalled message into dbus-next's plain-JS body format (in place). */
   export function messageToJsFmt(raw: unknown): object;
@@ -35,4 +29,27 @@ declare module 'dbus-next/lib/readline.js' {
   /** Reads one `\n`-terminated line byte by byte, so nothing past the line is consumed. */
   function readOneLine(stream: Readable, cb: (line: Buffer) => void): void;
   export = readOneLine;
+}
+
+declare module 'dbus-next/lib/dbus-buffer.js' {
+  /** dbus-next's wire reader over one message's bytes (used by src/dbus/framing.ts). */
+  class DBusBuffer {
+    constructor(buffer: Buffer, startPos: number, endian: number, fds: undefined, options: object);
+    /** Read position within the buffer. */
+    pos: number;
+    /** Reads an array of `arrayBlobSize` bytes whose elements have the type tree `eleType`. */
+    readArray(eleType: unknown, arrayBlobSize: number): unknown[];
+    /** Skips padding to a 2^power boundary. */
+    align(power: number): void;
+    /** Reads values of a signature, in the marshaller's format. */
+    read(signature: string): unknown[];
+  }
+  export = DBusBuffer;
+}
+
+declare module 'dbus-next/lib/handshake.js' {
+  import type { Duplex } from 'node:stream';
+  /** Client side of SASL: writes the NUL byte, authenticates, sends BEGIN, then calls back with the server guid. */
+  function clientHandshake(stream: Duplex, opts: { authMethods?: string[] }, cb: (err: Error | null, guid?: string) => void): void;
+  export = clientHandshake;
 }

@@ -7,6 +7,7 @@ export const DBUS_ADAPTER_CODES = [
   'DBUS_AUTH_FAILED',
   'DBUS_LISTEN_FAILED',
   'DBUS_BAD_INTERFACE_XML',
+  'DBUS_BAD_MESSAGE',
 ] as const;
 
 /** Stable codes of the D-Bus adapter errors (see docs/development/dbus.md). */

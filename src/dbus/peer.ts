@@ -6,8 +6,8 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import dbus from 'dbus-next';
 import MessageBusCtor from 'dbus-next/lib/bus.js';
-import createConnection from 'dbus-next/lib/connection.js';
-import { armClose, streamConnection, waitConnected, wrapConnection, type ConnectionLike } from './connection.js';
+import clientHandshake from 'dbus-next/lib/handshake.js';
+import { armClose, streamConnection, wrapConnection } from './connection.js';
 import { DBusAdapterError } from './errors.js';
 import { serverHandshake } from './sasl-server.js';
 
@@ -36,19 +36,61 @@ export function assertUnixPathAddress(address: string): void {
   }
 }
 
+/** The socket path of a `unix:path=` address (the first one of a `;` list), with `%xx` escapes decoded. */
+export function socketPathOf(address: string): string {
+  assertUnixPathAddress(address);
+  const first = address.split(';')[0]!;
+  const value = first.slice('unix:'.length).split(',').find((kv) => kv.startsWith('path='))!.slice('path='.length);
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new DBusAdapterError('DBUS_BAD_ADDRESS', `bad escape in D-Bus address '${address}'`);
+  }
+}
+
+/** Connects the socket and runs the client half of SASL EXTERNAL; DBUS_CONNECT_FAILED on any failure. */
+function authenticate(socket: net.Socket, timeoutMs: number, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      if (err === undefined) resolve();
+      else {
+        socket.destroy();
+        reject(err);
+      }
+    };
+    const onError = (err: Error): void => finish(new DBusAdapterError('DBUS_CONNECT_FAILED', `cannot connect to ${what}: ${err.message}`, { cause: err }));
+    const onClose = (): void => finish(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} closed the connection during setup`));
+    const timer = setTimeout(() => finish(new DBusAdapterError('DBUS_CONNECT_FAILED', `${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.once('connect', () =>
+      clientHandshake(socket, { authMethods: ['EXTERNAL'] }, (err) =>
+        finish(err ? new DBusAdapterError('DBUS_CONNECT_FAILED', `cannot connect to ${what}: authentication failed: ${String(err)}`) : undefined),
+      ),
+    );
+  });
+}
+
 /**
  * Connects to a peer-to-peer D-Bus address (e.g. an rpm-ostree transaction socket) without a bus
  * daemon. Resolves once SASL is done; the returned bus works with `getProxyObject(anyName, '/')`,
  * method calls, properties and signal listeners. Calls pending when the peer goes away reject with
- * `org.freedesktop.DBus.Error.Disconnected`; `disconnect()` destroys the socket.
+ * `org.freedesktop.DBus.Error.Disconnected`; `disconnect()` destroys the socket. Incoming messages
+ * go through the defensive reader (framing.ts): a peer sending garbage closes the link, which
+ * `onError` hears about (DBUS_BAD_MESSAGE), and never throws in this process.
  */
 export async function connectPeer(address: string, opts: ConnectPeerOptions = {}): Promise<MessageBus> {
-  assertUnixPathAddress(address);
-  const inner = createConnection({ busAddress: address, authMethods: ['EXTERNAL'] }) as ConnectionLike;
-  const conn = wrapConnection(inner, { driverless: true, uniqueName: CLIENT_NAME });
-  const bus = new MessageBusCtor(conn);
+  const path = socketPathOf(address);
+  const socket = net.createConnection(path);
+  await authenticate(socket, opts.timeoutMs ?? 10_000, `peer ${address}`);
+  const bus = new MessageBusCtor(wrapConnection(streamConnection(socket), { driverless: true, uniqueName: CLIENT_NAME }));
   armClose(bus);
-  await waitConnected(inner, inner, bus, opts.timeoutMs ?? 10_000, `peer ${address}`);
   bus.on('error', (err: unknown) => opts.onError?.(err));
   return bus;
 }
