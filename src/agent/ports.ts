@@ -84,10 +84,11 @@ export interface SessionPort {
   warn(message: string): Promise<void>;
 }
 
-/** systemd notifications (sd_notify). Failures are logged by the agent, never fatal. */
+/**
+ * systemd notifications (sd_notify). Failures are logged by the agent, never fatal. No `READY=1`:
+ * main.ts sends it before the backend first answers, long before the agent core runs.
+ */
 export interface Notifier {
-  /** `READY=1`. */
-  ready(): Promise<void>;
   /** `STATUS=<text>`. */
   status(text: string): Promise<void>;
   /** `STOPPING=1`. */

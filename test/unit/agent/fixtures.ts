@@ -158,7 +158,6 @@ export function recordingNotifierForTest(): Notifier & { sent: string[] } {
   const sent: string[] = [];
   return {
     sent,
-    ready: () => (sent.push('READY=1'), Promise.resolve()),
     status: (t) => (sent.push(`STATUS=${t}`), Promise.resolve()),
     stopping: () => (sent.push('STOPPING=1'), Promise.resolve()),
   };
