@@ -41,4 +41,7 @@ chmod 1777 "$sysroot/ostree/deploy/$os/var/tmp"
 mount --bind "$sysroot/ostree/deploy/$os/var" "$d/var"
 # Test sysroots must stay removable with rm -rf (no immutable bit on deployment roots).
 export OSTREE_SYSROOT_DEBUG=mutable-deployments
+# The host's TMPDIR (a test's cleanup scope, test/helpers/scope.ts) does not exist in the chroot:
+# its own tmpfs /tmp is the temp dir there (ostree's O_TMPFILE fails on a missing TMPDIR).
+unset TMPDIR
 exec chroot "$d" "$@"

@@ -8,7 +8,7 @@
 // covers a child started with an environment of its own and kills detached process groups.
 // No vitest import: the helpers also run from dist/ in the demo and the benchmarks.
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,8 @@ export async function terminate(victims: readonly Victim[]): Promise<number[]> {
 export async function openScope(runRoot: string): Promise<string> {
   await mkdir(runRoot, { recursive: true });
   const dir = await mkdtemp(join(runRoot, 's'));
+  // Like /tmp: tests run some clients as other users, which must reach sockets and write temp files here.
+  await chmod(dir, 0o1777);
   process.env.TMPDIR = dir;
   process.env[SCOPE_ENV] = dir;
   return dir;
@@ -159,6 +161,7 @@ export async function closeScope(dir: string, previousTmp: string | undefined): 
  */
 export async function createRunRoot(base: string = tmpdir()): Promise<string> {
   const root = await mkdtemp(join(base, RUN_ROOT_PREFIX));
+  await chmod(root, 0o755); // other users' test clients traverse it (see openScope)
   await writeFile(join(root, OWNER_FILE), `${process.pid} ${startTime(process.pid) ?? ''}\n`);
   return root;
 }
