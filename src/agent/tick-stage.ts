@@ -3,6 +3,7 @@
 import { AltError, errorChain } from '../common/errors.js';
 import { strategyErrorKind } from '../strategies/errors.js';
 import { AbandonList } from '../graph/abandon.js';
+import { OstreeCommitRefusedError } from '../ostree/client/errors.js';
 import { describeRelease } from '../graph/release.js';
 import type { AgentDeps, AgentMemory } from './context.js';
 import { checkStaged, confirmStaged } from './decide.js';
@@ -43,6 +44,20 @@ export async function tickStage(
     log.error({ event: 'stage_failed', release: release.version, attempts, code, kind, err: detail }, `failed to stage deployment: ${detail}`);
     return { type: 'stage_failed' };
   };
+  // Refused for its signature or content: retrying cannot help until the release is re-published,
+  // so it is abandoned at once (not after max_stage_attempts tries every few minutes).
+  const refused = (err: OstreeCommitRefusedError): AgentEvent => {
+    deps.metrics.deployFailure();
+    deps.metrics.releaseRefused(err.reason);
+    deps.metrics.releaseAbandoned();
+    const nowMs = deps.clock.nowMs();
+    mem.abandoned = new AbandonList(deps.settings.updates.abandonSecs * 1000, mem.abandoned.entries()).abandon(release.payload, nowMs);
+    log.error(
+      { event: 'update_refused', release: release.version, payload: release.payload, reason: err.reason, skipSecs: deps.settings.updates.abandonSecs, err: err.message },
+      `release ${describeRelease(release)} refused by verification (${err.reason}); abandoned for ${deps.settings.updates.abandonSecs} s, staying on the booted release`,
+    );
+    return { type: 'update_abandoned', checkedAtMs: mem.lastCheckMs ?? nowMs };
+  };
   if (booted === null) return fail('no booted deployment known');
 
   let set;
@@ -72,6 +87,7 @@ export async function tickStage(
       await deps.ostree.stage(release, { allowDowngrade: deps.settings.updates.allowDowngrade }, signal);
       set = await deps.ostree.status();
     } catch (err: unknown) {
+      if (err instanceof OstreeCommitRefusedError) return refused(err);
       return fail('failed to stage deployment', err);
     }
   }

@@ -65,6 +65,8 @@ export interface AgentMetrics {
   activeUsers(count: number): void;
   /** A release was abandoned after repeated stage failures. */
   releaseAbandoned(): void;
+  /** The backend refused a release's commit for its signature or content (`reason` from src/ostree/verification.ts). */
+  releaseRefused(reason: string): void;
 }
 
 /** A metrics port that records nothing. */
@@ -76,6 +78,7 @@ export function noopMetrics(): AgentMetrics {
     fleetLockRequest: nop, fleetLockError: nop, deployAttempt: nop, deployFailure: nop, registerDriverFailure: nop,
     finalizeAttempt: nop, finalizeFailure: nop, statusAttempt: nop, statusFailure: nop, finalizationAttempt: nop,
     finalizationSuccess: nop, finalizationBlocked: nop, postponed: nop, activeUsers: nop, releaseAbandoned: nop,
+    releaseRefused: nop,
   };
 }
 
@@ -98,6 +101,7 @@ export function createAgentMetrics(opts: { processStartMs: number }): AgentMetri
   const finBlocked = r.counter(`${P}update_agent_finalization_blocked_total`, 'Finalizations held back for reasons other than the strategy.', ['reason']);
   const postponed = r.counter(`${P}update_agent_postponed_finalizations_total`, 'Finalizations postponed because of interactive user sessions.');
   const abandoned = r.counter(`${P}update_agent_abandoned_releases_total`, 'Releases abandoned after repeated stage failures.');
+  const refused = r.counter(`${P}update_agent_refused_releases_total`, 'Releases the backend refused for their signature or content, by reason.', ['reason']);
   const nodes = r.gauge(`${P}cincinnati_graph_nodes`, 'Nodes in the last update graph.');
   const edges = r.gauge(`${P}cincinnati_graph_edges`, 'Edges in the last update graph.');
   const deadend = r.gauge(`${P}cincinnati_booted_release_is_deadend`, 'Whether the booted release is a dead-end.');
@@ -161,5 +165,6 @@ export function createAgentMetrics(opts: { processStartMs: number }): AgentMetri
     postponed: () => postponed.inc(),
     activeUsers: (n) => activeUsers.set(n),
     releaseAbandoned: () => abandoned.inc(),
+    releaseRefused: (reason) => refused.inc({ reason }),
   };
 }

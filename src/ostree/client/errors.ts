@@ -1,5 +1,6 @@
 import { AltError } from '../../common/errors.js';
 import type { Deployment } from '../deployment.js';
+import type { RefusalReason } from '../verification.js';
 
 /** Every code the rpm-ostree client throws (for the docs/reference/errors.md sync test). */
 export const OSTREE_CLIENT_CODES = [
@@ -14,6 +15,7 @@ export const OSTREE_CLIENT_CODES = [
   'OSTREE_ABORTED',
   'OSTREE_NO_OS',
   'OSTREE_INVALID_ARGUMENT',
+  'OSTREE_COMMIT_REFUSED',
 ] as const;
 
 /** Stable codes of the rpm-ostree client's errors; `kind` is the lowercase code (metric label). */
@@ -77,5 +79,19 @@ export class OstreeStageMismatchError extends OstreeClientError {
     this.expected = expected;
     this.found = found;
     this.staged = staged;
+  }
+}
+
+/**
+ * The backend refused the commit for its signature or content (unsigned, unknown key, bad or expired
+ * signature, objects altered after signing): retrying cannot help until the release is re-published.
+ */
+export class OstreeCommitRefusedError extends OstreeClientError {
+  /** Why, as the backend's (or ostree's) text says. */
+  readonly reason: RefusalReason;
+
+  constructor(reason: RefusalReason, message: string) {
+    super('OSTREE_COMMIT_REFUSED', message);
+    this.reason = reason;
   }
 }

@@ -5,7 +5,8 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import { whenClosed } from '../../dbus/connection.js';
 import { connectPeer, type MessageBus } from '../../dbus/peer.js';
-import { OstreeClientError } from './errors.js';
+import { OstreeClientError, OstreeCommitRefusedError } from './errors.js';
+import { refusalReason } from '../verification.js';
 import { classifyCallError } from './remote-errors.js';
 
 const TX_IFACE = 'org.projectatomic.rpmostree1.Transaction';
@@ -106,6 +107,8 @@ export async function followTransaction(
     switch (outcome.kind) {
       case 'finished':
         if (!outcome.success) {
+          const refused = refusalReason(outcome.message);
+          if (refused !== null) throw new OstreeCommitRefusedError(refused, `${what} failed: ${outcome.message}`);
           throw new OstreeClientError('OSTREE_TRANSACTION_FAILED', `${what} failed: ${outcome.message}`);
         }
         return;
