@@ -20,6 +20,7 @@ import { graphPort } from './adapters/graph.js';
 import { lockPort } from './adapters/lock.js';
 import { sessionPort } from './adapters/sessions.js';
 import { Agent } from './loop.js';
+import { loadAgentTls } from './tls.js';
 import type { AgentMetrics } from './operator/metrics.js';
 import type { Notifier } from './operator/notify.js';
 import { createLogindProbe } from './operator/sessions.js';
@@ -83,9 +84,12 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
       key: 'cincinnati.base_url',
     });
   }
+  // CA, certificate and key files are checked here, at start-up, not at the first request.
+  const tls = await loadAgentTls({ root: o.root, settings, logger });
   // With updates disabled and no URL the agent never checks (it only reports steady, then idles):
   // the client is built on an unused placeholder so the wiring stays the same in both cases.
   const graphClient = createGraphClient({
+    tls: tls.graph,
     baseUrl: expandUrlTemplate(settings.cincinnati.baseUrl ?? 'http://127.0.0.1/', vars),
     env: o.env,
   });
@@ -93,7 +97,7 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
   const fleetClient =
     fleetBase === null
       ? null
-      : createFleetLockClient({ baseUrl: expandUrlTemplate(fleetBase, vars), token: settings.updates.fleetLock.token });
+      : createFleetLockClient({ baseUrl: expandUrlTemplate(fleetBase, vars), token: settings.updates.fleetLock.token, tls: tls.fleetLock });
   const strategy = createStrategy({
     settings,
     logger,
