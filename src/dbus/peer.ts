@@ -2,8 +2,9 @@
 // Approach verified in ../shared/reference/dbus-next-peer-to-peer.md; rpm-ostree uses such links for
 // transactions (`GDBusServer` on a unix socket, the client connects with AUTHENTICATION_CLIENT).
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { dirname } from 'node:path';
 import dbus from 'dbus-next';
 import MessageBusCtor from 'dbus-next/lib/bus.js';
 import clientHandshake from 'dbus-next/lib/handshake.js';
@@ -111,6 +112,11 @@ export interface ListenPeerOptions {
   readonly onConnection: (bus: MessageBus) => void;
   /** Uid(s) accepted in SASL EXTERNAL (default: our own uid). Claimed, not kernel-checked. */
   readonly uid?: number | readonly number[];
+  /**
+   * The one uid (besides root) the kernel lets connect(); see {@link listenPrivate}. The socket's
+   * parent directory then belongs to this server: it is created fresh and removed on close.
+   */
+  readonly connectableBy?: number;
   /** Authentication deadline per client in ms (default 10000). */
   readonly authTimeoutMs?: number;
   /** Receives per-connection failures (bad handshake, stream errors); default: ignored. */
@@ -129,6 +135,35 @@ function courtesyDriverHandler(bus: MessageBus): (msg: dbus.Message) => boolean 
     else return false;
     return true;
   };
+}
+
+/**
+ * Binds `path` so that only `uid` and root can connect, enforced by the kernel (SASL EXTERNAL's uid
+ * is only claimed: Node cannot read SO_PEERCRED). Linux requires search permission on every
+ * directory and write permission on the socket file for connect(). So: the parent directory is
+ * created fresh with mode 0700 (a leftover of a crashed predecessor is removed first; mkdir fails on
+ * anything planted in between), the socket is bound there while nobody else can reach it, then
+ * given to `uid` with mode 0600, and only then is the directory opened to 0711 (traversable, not
+ * listable). The caller owns nothing it could rename or replace; root's access needs no grant.
+ */
+async function listenPrivate(path: string, uid: number, listen: () => Promise<void>): Promise<void> {
+  const dir = dirname(path);
+  const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err: unknown) {
+      throw new DBusAdapterError('DBUS_LISTEN_FAILED', `cannot ${what}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  await step(`remove the leftover directory '${dir}'`, () => rm(dir, { recursive: true, force: true }));
+  await step(`create the private directory '${dir}'`, async () => {
+    await mkdir(dir, { mode: 0o700 });
+    await chmod(dir, 0o700); // mkdir's mode is filtered by the umask; say it exactly
+  });
+  await listen();
+  if (uid !== (process.getuid?.() ?? 0)) await step(`give the socket '${path}' to uid ${uid}`, () => chown(path, uid, -1));
+  await step(`restrict the socket '${path}'`, () => chmod(path, 0o600));
+  await step(`open the directory '${dir}'`, () => chmod(dir, 0o711));
 }
 
 /**
@@ -166,11 +201,19 @@ export async function listenPeer(opts: ListenPeerOptions): Promise<PeerServer> {
       socket.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) =>
-      reject(new DBusAdapterError('DBUS_LISTEN_FAILED', `cannot listen on '${opts.path}': ${err.message}`, { cause: err })),
-    );
-    server.listen(opts.path, () => resolve());
+  const owner = opts.connectableBy;
+  const listen = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', (err) =>
+        reject(new DBusAdapterError('DBUS_LISTEN_FAILED', `cannot listen on '${opts.path}': ${err.message}`, { cause: err })),
+      );
+      server.listen(opts.path, () => resolve());
+    });
+  if (owner === undefined) await listen();
+  else await listenPrivate(opts.path, owner, listen).catch(async (err: unknown) => {
+    await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    await rm(dirname(opts.path), { recursive: true, force: true });
+    throw err;
   });
   server.on('error', report);
 
@@ -183,7 +226,7 @@ export async function listenPeer(opts: ListenPeerOptions): Promise<PeerServer> {
         for (const bus of buses) bus.disconnect();
         for (const s of sockets) s.destroy();
         await closed;
-        await rm(opts.path, { force: true });
+        await rm(owner === undefined ? opts.path : dirname(opts.path), { recursive: true, force: true });
       })();
       return closing;
     },

@@ -24,9 +24,10 @@ export function isAllowed(uid: number, member: string, allowedUids: readonly num
 
 /**
  * Resolves the caller's uid with the bus's GetConnectionUnixUser and throws AccessDenied unless
- * allowed. An unknown caller or a failed lookup is refused (fail closed).
+ * allowed; resolves with the uid (a transaction's socket is made connectable by it). An unknown
+ * caller or a failed lookup is refused (fail closed).
  */
-export async function authorize(deps: AuthorizeDeps, member: string, call: CallInfo): Promise<void> {
+export async function authorize(deps: AuthorizeDeps, member: string, call: CallInfo): Promise<number> {
   const sender = call.sender;
   if (sender === undefined) throw new DBusMethodError(ACCESS_DENIED, `${member}: caller unknown`);
   let uid: number;
@@ -35,7 +36,7 @@ export async function authorize(deps: AuthorizeDeps, member: string, call: CallI
   } catch (err: unknown) {
     throw new DBusMethodError(ACCESS_DENIED, `${member}: cannot identify caller ${sender}: ${errorChain(err).join(': ')}`);
   }
-  if (isAllowed(uid, member, deps.allowedUids, deps.methods)) return;
+  if (isAllowed(uid, member, deps.allowedUids, deps.methods)) return uid;
   deps.logger.warn({ member, uid, sender }, 'refused unauthorised caller');
   throw new DBusMethodError(ACCESS_DENIED, `${member} is not allowed for uid ${uid}`);
 }

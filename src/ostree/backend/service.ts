@@ -43,6 +43,9 @@ export const FAILED_ERROR = `${GIO}.Code0`;
 export const NOT_FOUND_ERROR = `${GIO}.Code1`;
 const NOT_SUPPORTED = 'org.freedesktop.DBus.Error.NotSupported';
 
+/** A method call whose caller passed authorisation, with the uid the bus reported for it. */
+type Caller = CallInfo & { readonly uid: number };
+
 /** Everything the service needs (built by main.ts). */
 export interface ServiceDeps {
   readonly bus: MessageBus;
@@ -67,7 +70,7 @@ export class BackendService {
   #snapshot: SysrootSnapshot | null = null;
   #sysroot!: XmlInterface;
   readonly #os = new Map<string, XmlInterface>();
-  #tx: { tx: Transaction; method: string; key: string; sender: string; osPath: string; title: string } | null = null;
+  #tx: { tx: Transaction; method: string; key: string; sender: string; ownerUid: number; osPath: string; title: string } | null = null;
   readonly #clients = new Map<string, { id: string; unwatch: () => void }>();
   #rebooting = false;
 
@@ -139,7 +142,7 @@ export class BackendService {
   #osMethods(osname: string): Record<string, MethodImpl> {
     const tx = (method: string, build: (args: unknown[]) => WorkRequest, titleOpts: (args: unknown[]) => Options): MethodImpl =>
       async (args, call) => {
-        await this.#authorize(method, call);
+        const uid = await this.#authorize(method, call);
         let req: WorkRequest;
         try {
           req = build(args);
@@ -148,7 +151,7 @@ export class BackendService {
           if (err instanceof InvalidRequest) throw new DBusMethodError(FAILED_ERROR, err.message);
           throw err;
         }
-        return this.#startTransaction(osname, method, args, call, transactionTitle(method, titleOpts(args)), req);
+        return this.#startTransaction(osname, method, args, { ...call, uid }, transactionTitle(method, titleOpts(args)), req);
       };
     return {
       Deploy: tx('Deploy', (a) => deployRequest(String(a[0]), optionsFromArg(a[1])), (a) => optionsFromArg(a[1])),
@@ -159,7 +162,7 @@ export class BackendService {
     };
   }
 
-  #authorize(member: string, call: CallInfo): Promise<void> {
+  #authorize(member: string, call: CallInfo): Promise<number> {
     return authorize({ bus: this.#d.bus, allowedUids: this.#d.allowedUids, methods: this.#d.config.methods, logger: this.#d.logger }, member, call);
   }
 
@@ -241,13 +244,13 @@ export class BackendService {
   // busy), and two set-ups must never share the socket path.
   #setup: Promise<unknown> = Promise.resolve();
 
-  #startTransaction(osname: string, method: string, args: unknown[], call: CallInfo, title: string, req: WorkRequest): Promise<string> {
+  #startTransaction(osname: string, method: string, args: unknown[], call: Caller, title: string, req: WorkRequest): Promise<string> {
     const next = this.#setup.then(() => this.#createTransaction(osname, method, args, call, title, req));
     this.#setup = next.catch(() => undefined);
     return next;
   }
 
-  async #createTransaction(osname: string, method: string, args: unknown[], call: CallInfo, title: string, req: WorkRequest): Promise<string> {
+  async #createTransaction(osname: string, method: string, args: unknown[], call: Caller, title: string, req: WorkRequest): Promise<string> {
     const key = argsKey(args);
     const osPath = osObjectPath(osname);
     const active = this.#tx;
@@ -256,7 +259,10 @@ export class BackendService {
       // next call on the bus socket): close it now instead of answering busy for up to 30 s.
       await active.tx.close();
     } else if (active) {
-      if (active.method === method && active.key === key && active.osPath === osPath) return active.tx.handOut();
+      // Joining hands out the socket: only its owner and root can connect to it, so another user's
+      // identical call is busy like any other.
+      const mayJoin = call.uid === 0 || call.uid === active.ownerUid;
+      if (mayJoin && active.method === method && active.key === key && active.osPath === osPath) return active.tx.handOut();
       throw new DBusMethodError(BUSY_ERROR, `Transaction in progress: ${active.title}\n You can cancel the current transaction with \`rpm-ostree cancel\``);
     }
     if (this.#rebooting) throw new DBusMethodError(FAILED_ERROR, 'Reboot initiated, cannot start new transaction');
@@ -268,7 +274,7 @@ export class BackendService {
     const tx = await Transaction.create({
       xml: this.#d.xml,
       socketPath: this.#d.config.transactionSocket,
-      uids: [0, ...this.#d.allowedUids, process.getuid?.() ?? 0],
+      ownerUid: call.uid,
       title,
       clientDescription: this.#clients.get(sender)?.id ?? sender,
       forceCloseMs: this.#d.config.forceCloseSecs * 1000,
@@ -309,7 +315,7 @@ export class BackendService {
       },
     });
     slot.tx = tx;
-    this.#tx = { tx, method, key, sender, osPath, title };
+    this.#tx = { tx, method, key, sender, ownerUid: call.uid, osPath, title };
     this.#d.logger.info({ method, sender, title }, 'transaction created');
     // rpm-ostree cancels a transaction whose caller leaves the bus before calling Start.
     if (sender) {

@@ -1,7 +1,7 @@
 // rpm-ostree's transaction protocol (rpmostreed-transaction.cxx): a private peer-to-peer server per
 // transaction, the Transaction object at `/` on each peer, Start/Cancel, progress signals and
 // Finished, closing when executed and every peer is gone (or after a force-close timeout).
-import { chmod, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { whenClosed } from '../../dbus/connection.js';
 import { listenPeer, type MessageBus, type PeerServer } from '../../dbus/peer.js';
 import { interfaceFromXml, type XmlInterface } from '../../dbus/xml-interface.js';
@@ -15,15 +15,25 @@ export const TRANSACTION_IFACE = 'org.projectatomic.rpmostree1.Transaction';
 /** How long a finished transaction waits for a client it handed its address to (ms). */
 const JOIN_GRACE_MS = 2000;
 
+/**
+ * Where a transaction binds for the configured `socket`: `<socket>.d/<name of socket>`, a directory
+ * the transaction creates (mode 0711, root's) and removes; `<socket>`'s own directory must be
+ * writable by root only (like /run).
+ */
+export function privateSocketPath(socket: string): string {
+  return join(`${socket}.d`, basename(socket));
+}
+
 /** What a transaction runs once a client calls Start. */
 export type TransactionWork = (progress: ProgressSink, signal: AbortSignal) => Promise<void>;
 
 /** Creation parameters. */
 export interface TransactionOptions {
   readonly xml: string;
+  /** The configured socket path; the socket is bound in a private directory next to it, see {@link privateSocketPath}. */
   readonly socketPath: string;
-  /** Uids accepted in the peer SASL EXTERNAL exchange (claimed, not kernel-checked). */
-  readonly uids: readonly number[];
+  /** The caller that starts the transaction: besides root, the only uid the kernel lets connect. */
+  readonly ownerUid: number;
   readonly title: string;
   readonly clientDescription: string;
   readonly forceCloseMs: number;
@@ -65,22 +75,23 @@ export class Transaction {
     this.address = server.address;
   }
 
-  /** Starts the peer server; the returned transaction waits for a client's Start. */
+  /**
+   * Starts the peer server; the returned transaction waits for a client's Start. The socket is
+   * connectable by the owner and root only (kernel-enforced, see listenPeer's `connectableBy`):
+   * everyone may read its address in `ActiveTransactionPath`, so SASL's claimed uid protects nothing.
+   */
   static async create(opts: TransactionOptions): Promise<Transaction> {
-    // A crashed predecessor may have left the socket behind (rpm-ostree also unlinks first).
-    await rm(opts.socketPath, { force: true });
     let tx: Transaction | null = null;
     const server = await listenPeer({
-      path: opts.socketPath,
-      uid: opts.uids,
+      path: privateSocketPath(opts.socketPath),
+      connectableBy: opts.ownerUid,
+      uid: [...new Set([0, opts.ownerUid, process.getuid?.() ?? 0])],
       onConnection: (bus) => {
         if (tx) tx.#attach(bus);
         else bus.disconnect();
       },
       onError: (err) => opts.logger.debug({ err: errorChain(err).join(': ') }, 'transaction peer error'),
     });
-    // Non-root clients that the daemon authorised must be able to connect (rpm-ostree: 0666).
-    await chmod(opts.socketPath, 0o666);
     tx = new Transaction(opts, server);
     return tx;
   }

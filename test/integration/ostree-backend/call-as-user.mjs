@@ -1,6 +1,6 @@
 // Run as another uid (setpriv) by authorization.test.ts: calls alt-ostreed on the bus given in
 // DBUS_SYSTEM_BUS_ADDRESS and prints one JSON line describing each outcome.
-//   node call-as-user.mjs getos | deployments | register | deploy <checksum>
+//   node call-as-user.mjs getos | deployments | register | deploy <checksum> | cancel
 import dbus from 'dbus-next';
 import { connectPeer } from '../../../dist/src/dbus/peer.js';
 
@@ -29,9 +29,19 @@ try {
     await tx.Start();
     out.result = await finished;
     peer.disconnect();
+  } else if (what === 'cancel') {
+    // What any local user could try: read the running transaction's address (the bus policy lets
+    // everyone read properties), connect to it and cancel someone else's transaction.
+    // SASL EXTERNAL sends the uid the client claims: claim root's (dbus-next reads process.getuid()).
+    const v = await sysroot.getInterface('org.freedesktop.DBus.Properties').Get(`${NAME}.Sysroot`, 'ActiveTransactionPath');
+    process.getuid = () => 0;
+    const peer = await connectPeer(v.value);
+    const tx = (await peer.getProxyObject(NAME, '/')).getInterface(`${NAME}.Transaction`);
+    out.result = await tx.Cancel();
+    peer.disconnect();
   }
 } catch (err) {
-  out.error = { name: err.type ?? err.name, text: err.text ?? err.message };
+  out.error = { name: err.type ?? err.code ?? err.name, text: err.text ?? err.message };
 }
 process.stdout.write(`${JSON.stringify(out)}\n`);
 bus.disconnect();

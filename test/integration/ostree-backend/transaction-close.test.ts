@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../src/common/logger.js';
 import { connectPeer } from '../../../src/dbus/peer.js';
-import { Transaction, type TransactionOptions } from '../../../src/ostree/backend/transaction.js';
+import { privateSocketPath, Transaction, type TransactionOptions } from '../../../src/ostree/backend/transaction.js';
 import { RPMOSTREE_XML } from '../../helpers/glib-peer.js';
 
 describe('transaction socket lifecycle', () => {
@@ -25,7 +25,7 @@ describe('transaction socket lifecycle', () => {
   const options = (socketPath: string, onClosed: () => void = () => undefined): TransactionOptions => ({
     xml,
     socketPath,
-    uids: [process.getuid?.() ?? 0],
+    ownerUid: process.getuid?.() ?? 0,
     title: 'test',
     clientDescription: 'test',
     forceCloseMs: 30_000,
@@ -41,7 +41,7 @@ describe('transaction socket lifecycle', () => {
     const tx = await Transaction.create(options(path, () => closed++));
     const first = tx.close();
     await tx.close();
-    expect(existsSync(path)).toBe(false);
+    expect(existsSync(privateSocketPath(path))).toBe(false);
     expect(closed).toBe(1);
     await first;
     expect(closed).toBe(1);
@@ -63,7 +63,7 @@ describe('transaction socket lifecycle', () => {
     expect(await creatorDone).toBe(true);
     creator.disconnect();
     await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(path)).toBe(true);
+    expect(existsSync(privateSocketPath(path))).toBe(true);
     const joiner = await connectPeer(joinAddress);
     const iface = (await joiner.getProxyObject('org.projectatomic.rpmostree1', '/')).getInterface('org.projectatomic.rpmostree1.Transaction');
     const finished = new Promise((r) => iface.once('Finished', (ok: boolean) => r(ok)));
@@ -71,6 +71,6 @@ describe('transaction socket lifecycle', () => {
     expect(await finished).toBe(true);
     joiner.disconnect();
     await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(path)).toBe(false);
+    expect(existsSync(privateSocketPath(path))).toBe(false);
   });
 });

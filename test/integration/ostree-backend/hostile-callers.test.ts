@@ -1,0 +1,94 @@
+// Local users and hostile input against the real alt-ostreed (issue 12): garbage on a transaction
+// socket, another user connecting to (and cancelling) root's transaction, and calls with a wrong
+// signature. The unprivileged user is uid/gid 65534 (nobody) through setpriv.
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { socketPathOf } from '../../../src/dbus/peer.js';
+import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
+import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
+import type { PrivateBus } from '../../helpers/dbus-daemon.js';
+import { GARBAGE, rawClient } from '../../helpers/hostile-peer.js';
+import { createRepo, type FixtureCommit } from '../../helpers/ostree-repo.js';
+import type { TestSysroot } from '../../helpers/sysroot.js';
+import { connectClient, opts, runTransaction, type Client } from './rpmostree-client.js';
+
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
+const NOBODY = 65534;
+const DEPLOY_OPTS = { 'lock-finalization': true, 'skip-branch-check': true, 'allow-downgrade': false };
+
+/** Runs the client script as uid/gid 65534 (nobody) and parses its JSON line. */
+async function asNobody(bus: PrivateBus, ...args: string[]): Promise<{ result?: unknown; error?: { name: string; text: string } }> {
+  const { stdout } = await run(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, SCRIPT, ...args],
+    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address }, cwd: '/' },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { result?: unknown; error?: { name: string; text: string } };
+}
+
+describe('alt-ostreed against local users and hostile input', () => {
+  let bus: PrivateBus;
+  let sysroot: TestSysroot;
+  let world: BackendWorld | undefined;
+  let daemon: RunningBackend | null = null;
+  let client: Client | null = null;
+  const c: FixtureCommit[] = [];
+
+  beforeAll(async () => {
+    const repo = await createRepo();
+    c.push(await repo.commit({ ref: BACKEND_REF, version: '1.0', timestamp: '2024-01-01 00:00:00' }));
+    c.push(await repo.commit({ ref: BACKEND_REF, version: '1.1', timestamp: '2024-02-01 00:00:00' }));
+    ({ sysroot, bus } = world = await startBackendWorld(repo, c[0]!.checksum));
+  });
+
+  afterEach(async () => {
+    client?.close();
+    client = null;
+    await daemon?.stop();
+    daemon = null;
+    await sysroot.exec(['ostree', 'admin', 'undeploy', '0']).catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('survives malformed messages on a transaction socket, closing only that connection', async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot });
+    client = await connectClient(bus.address);
+    const address = String(await client.callOS('Deploy', `revision=${c[1]!.checksum}`, opts(DEPLOY_OPTS)));
+    for (const bytes of Object.values(GARBAGE)) expect(await rawClient(socketPathOf(address), bytes)).toBe('closed');
+    expect(daemon.child.exitCode).toBeNull();
+    const r = await runTransaction(address);
+    expect(r).toMatchObject({ started: true, success: true, error: '' });
+    expect(await client.osPath()).toBe('/org/projectatomic/rpmostree1/altcos');
+  });
+
+  it("does not let another local user connect to root's transaction, so it cannot cancel it", async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot });
+    client = await connectClient(bus.address);
+    const address = String(await client.callOS('Deploy', `revision=${c[1]!.checksum}`, opts(DEPLOY_OPTS)));
+    // nobody can read the address (the bus policy allows properties) but not connect to it.
+    const attempt = await asNobody(bus, 'cancel');
+    expect(attempt.result).toBeUndefined();
+    expect(attempt.error?.text).toMatch(/EACCES|permission denied/i);
+    const r = await runTransaction(address);
+    expect(r).toMatchObject({ started: true, success: true, error: '' });
+    // The socket sits in a directory only root may list; the socket itself is root's, mode 0600.
+    const sock = await stat(socketPathOf(address));
+    expect({ uid: sock.uid, mode: sock.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
+    const dir = await stat(dirname(socketPathOf(address)));
+    expect({ uid: dir.uid, mode: dir.mode & 0o777 }).toEqual({ uid: 0, mode: 0o711 });
+  });
+
+  it('hands a configured non-root caller a socket only it (and root) can connect to', async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot, users: [String(NOBODY)], methods: ['GetOS', 'Deploy'] });
+    expect(await asNobody(bus, 'deploy', c[1]!.checksum)).toEqual({ result: { success: true, error: '' } });
+    expect(daemon.output()).not.toMatch(/cannot|EACCES/);
+  });
+});
