@@ -1,7 +1,8 @@
 // coreos/zincati#1014 with real parts: `fleet_lock` + `[[updates.periodic.window]]`. The real agent
-// (real clock) takes the FleetLock slot of a real alt-fleetlockd only inside the window; a block
-// inhibitor (fakeLogindForTest: logind cannot run here) keeps the reboot from happening inside it,
-// so the window closes while the agent is staged and holds the slot. The agent must give the slot
+// (real clock) takes the FleetLock slot of a real alt-fleetlockd only inside the window; a logged-in
+// user (fakeLogindForTest: logind cannot run here) keeps the reboot waiting in the grace period,
+// which keeps the slot (a block inhibitor would not: a blocked node never takes one), so the window
+// closes while the agent is staged and holds the slot. The agent must give the slot
 // back at the close, and never take it again nor reboot outside the window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
@@ -35,7 +36,8 @@ function windowClosingSoon(nowMs: number): { toml: string[]; closesAtMs: number 
   };
 }
 
-const INHIBITOR = ['shutdown', 'integration-test', 'keeps the reboot out of the window', 'block', 0, 1] as const;
+// No tty, so the agent's warning goes nowhere; a wayland session is interactive all the same.
+const USER = { id: '7', uid: 1000, user: 'alice', tty: '', class: 'user', type: 'wayland', remote: false, state: 'active' } as const;
 
 describe('alt-updated maintenance windows: the window closes while an update is staged', () => {
   let repo: FixtureRepo;
@@ -61,7 +63,7 @@ describe('alt-updated maintenance windows: the window closes while an update is 
       createTestbedNode({ name, repoUrl: http.url, ref: REF, commit: v1, ...debugRecords, configToml: agentToml(graphd.url, strategy, [...extra, ...window.toml]) });
     locked = await node('locked', 'fleet_lock', ['[updates.fleet_lock]', `base_url = "${fleet.url}"`]);
     periodic = await node('periodic', 'periodic', []);
-    for (const n of [locked, periodic]) n.logind.inhibitors.push([...INHIBITOR]);
+    for (const n of [locked, periodic]) n.logind.addSession({ ...USER });
   });
   afterAll(async () => {
     await locked?.destroy();
@@ -74,7 +76,7 @@ describe('alt-updated maintenance windows: the window closes while an update is 
   it('fleet_lock takes the slot inside the window and gives it back at the close; neither strategy reboots outside the window', async () => {
     await Promise.all([locked.start(), periodic.start()]);
     for (const n of [locked, periodic]) {
-      await waitFor(`${n.name}: the reboot blocked by the inhibitor`, () => n.records.some((r) => r.event === 'reboot_blocked'));
+      await waitFor(`${n.name}: the reboot postponed for the user`, () => n.records.some((r) => r.event === 'reboot_postponed'));
       expect(n.records.filter((r) => r.event === 'update_staged').map((r) => r.release)).toEqual(['20261115.0.0']);
     }
     const holders = await fleet.holders();
@@ -85,12 +87,12 @@ describe('alt-updated maintenance windows: the window closes while an update is 
     expect(Date.now()).toBeGreaterThanOrEqual(closesAtMs);
     expect(locked.records.find((r) => r.event === 'lock_released')).toMatchObject({ reason: 'window_closed' });
     expect(await fleet.holders()).toEqual([]);
-    // periodic waits 60 s per tick while the inhibitor blocks; "check now" runs its staged tick at once.
+    // periodic waits 60 s per tick while the user is logged in; "check now" runs its staged tick at once.
     expect((await updatectl(['check', '--bus-address', periodic.bus.address])).code).toBe(0);
     await waitFor('periodic: the strategy denying after the close', () => periodic.records.some((r) => r.event === 'finalization_denied'));
 
     // Nothing holds the reboot now but the closed window: several denied ticks, no slot, no reboot.
-    for (const n of [locked, periodic]) n.logind.inhibitors.length = 0;
+    for (const n of [locked, periodic]) n.logind.sessions.length = 0;
     await Promise.all(
       [locked, periodic].map(async (n) => {
         const mark = n.records.length;

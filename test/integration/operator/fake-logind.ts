@@ -23,6 +23,8 @@ export interface FakeLogind {
   sessions: FakeSession[];
   inhibitors: FakeInhibitor[];
   vanished: string[];
+  /** Logs a session in after the start: lists it and exports its object (pushing to `sessions` only lists it). */
+  addSession(s: FakeSession): void;
   stop(): void;
 }
 
@@ -73,7 +75,16 @@ FakeSessionIface.configureMembers({
 /** Exports the fake on `busAddress` as org.freedesktop.login1. */
 export async function fakeLogindForTest(busAddress: string, sessions: FakeSession[], inhibitors: FakeInhibitor[] = []): Promise<FakeLogind> {
   const bus = dbus.sessionBus({ busAddress });
-  const state: FakeLogind = { sessions, inhibitors, vanished: [], stop: () => bus.disconnect() };
+  const state: FakeLogind = {
+    sessions,
+    inhibitors,
+    vanished: [],
+    addSession: (s) => {
+      state.sessions.push(s);
+      bus.export(sessionPath(s.id), new FakeSessionIface(s));
+    },
+    stop: () => bus.disconnect(),
+  };
   // Like sd-bus in the real logind: an object that is gone answers UnknownObject.
   bus.addMethodHandler((msg: InstanceType<typeof dbus.Message>) => {
     if (!state.vanished.some((id) => sessionPath(id) === msg.path)) return false;
