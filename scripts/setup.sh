@@ -19,6 +19,7 @@ PKGS=(
   wrk               # loopback load generator for the graph server benchmark
   curl
   openssl           # TLS test certificates for alt-fleetlockd
+  stress-ng         # CPU load beside a suite, to check it on a busy machine (docs/development/testing.md)
 )
 missing=()
 for p in "${PKGS[@]}"; do
