@@ -4,7 +4,7 @@ import type { Release } from '../graph/release.js';
 import { stagedMismatch, type Deployment, type DeploymentSet } from '../ostree/deployment.js';
 import type { AgentEvent } from './events.js';
 import type { InteractiveSession } from './ports.js';
-import { MAX_POSTPONEMENTS } from './state.js';
+import { MAX_POSTPONEMENTS, type StateKind } from './state.js';
 
 /**
  * Rollback protection, defence in depth over the graph adapter: a target equal to the booted or
@@ -117,11 +117,12 @@ export function decideInhibitors(facts: { inhibitors: readonly string[] | null; 
 }
 
 /**
- * Why the tick that served "update now" did not finalize, or null when it did: the tick's own
- * reason when it gave one, else the event it ended with.
+ * Why the tick that served "update now" did not finalize, or null when it did (or when an earlier
+ * tick already had: the request arrived while the finalizing tick ran): the tick's own reason when
+ * it gave one, else the event it ended with.
  */
-export function updateNowRefusal(event: AgentEvent['type'] | null, because: string | null): string | null {
-  if (event === 'update_finalized') return null;
+export function updateNowRefusal(from: StateKind, event: AgentEvent['type'] | null, because: string | null): string | null {
+  if (event === 'update_finalized' || from === 'update_finalized' || from === 'end') return null;
   if (because !== null) return because;
   return event === null ? 'the tick failed unexpectedly (see the agent log)' : `the tick ended with '${event}'`;
 }

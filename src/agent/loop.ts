@@ -162,7 +162,7 @@ export class Agent implements OperatorPort {
     } finally {
       this.#mem.updateNowRequested = false;
     }
-    const refusal = updateNow ? updateNowRefusal(event?.type ?? null, this.#mem.notFinalizedBecause) : null;
+    const refusal = updateNow ? updateNowRefusal(prev.kind, event?.type ?? null, this.#mem.notFinalizedBecause) : null;
     if (refusal !== null) {
       this.#log.warn({ event: 'update_now_failed', reason: refusal }, `update now: the staged update was not finalized: ${refusal}`);
     }

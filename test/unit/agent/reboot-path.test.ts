@@ -78,6 +78,26 @@ describe('"update now" serves the tick that runs for it (issue 11 item 1)', () =
     expect(t.ostree.state.finalized).toBeNull();
   });
 
+  it('resolves a request that arrived while the finalizing tick ran', async () => {
+    const t = makeAgent({ target: r2 });
+    await t.stepUntil('update_staged');
+    let during: Promise<void> | null = null;
+    t.strategy.port.canFinalize = () => ((during = t.agent.updateNow()), Promise.resolve(true));
+    expect((await t.agent.step()).event?.type).toBe('update_finalized');
+    await t.agent.step();
+    await expect(during).resolves.toBeUndefined();
+  });
+
+  it('rejects a request whose tick found the staged deployment gone', async () => {
+    const t = makeAgent({ target: r2 });
+    t.strategy.state.canFinalize = false;
+    await t.stepUntil('update_staged');
+    t.ostree.state.staged = null;
+    const done = t.agent.updateNow();
+    await t.agent.step();
+    await expect(done).rejects.toMatchObject({ code: 'AGENT_UPDATE_NOW_FAILED', message: expect.stringContaining('is gone') });
+  });
+
   it('resolves when its tick finalized', async () => {
     const t = makeAgent({ target: r2 });
     t.strategy.state.canFinalize = false;
