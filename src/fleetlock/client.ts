@@ -2,6 +2,7 @@
 // Zincati does, plus an optional bearer token for servers that require one (alt-fleetlockd groups).
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsFailure } from '../tls/classify.js';
+import { isClosedSocket, probeTls } from '../tls/probe.js';
 import { tlsConnectOptions, type ClientTls } from '../tls/trust.js';
 import { FleetLockError } from './errors.js';
 import { API_PATHS, FLEETLOCK_HEADER, clientParamsBody, parseErrorBody, type ClientParams, type FleetLockApi } from './protocol.js';
@@ -66,6 +67,7 @@ export function createFleetLockClient(opts: FleetLockClientOptions): FleetLockCl
       timeoutMs,
       ...(signal ? { signal } : {}),
       ...(dispatcher ? { dispatcher } : {}),
+      ...(opts.tls && !opts.dispatcher ? { tls: opts.tls } : {}),
     });
   };
   return {
@@ -87,6 +89,8 @@ export async function jsonRequest(req: {
   timeoutMs: number;
   signal?: AbortSignal;
   dispatcher?: Dispatcher;
+  /** The TLS settings of `dispatcher`, to find out why a server closed the connection. */
+  tls?: ClientTls;
 }): Promise<unknown> {
   let res: Dispatcher.ResponseData;
   try {
@@ -99,7 +103,9 @@ export async function jsonRequest(req: {
     });
   } catch (err: unknown) {
     // A TLS failure says which check failed; the kind stays Zincati's client_failed_request.
-    const tlsErr = tlsFailure(err, { caKey: 'updates.fleet_lock.ca_file', certKey: 'updates.fleet_lock.client_cert_file' });
+    const ctx = { caKey: 'updates.fleet_lock.ca_file', certKey: 'updates.fleet_lock.client_cert_file', presentedCert: (req.tls?.cert ?? null) !== null };
+    // A refused client certificate shows only as a closed socket: ask the server once why.
+    const tlsErr = tlsFailure(err, ctx) ?? (isClosedSocket(err) && req.tls ? await probeTls(req.url, req.tls, ctx) : null);
     throw new FleetLockError({
       api: req.api,
       kind: 'client_failed_request',

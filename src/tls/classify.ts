@@ -32,6 +32,12 @@ export interface TlsContext {
   readonly caKey?: string;
   /** Config key of the client certificate for this server, if the client can present one. */
   readonly certKey?: string;
+  /**
+   * Whether a client certificate was presented. Without one, a `bad_certificate` or
+   * `handshake_failure` alert means "a certificate is required" (older servers, e.g. Go's before
+   * TLS 1.3's `certificate_required`, send those). @default true
+   */
+  readonly presentedCert?: boolean;
 }
 
 function describe(code: string, ctx: TlsContext): { code: HandshakeCode; text: string } | null {
@@ -42,7 +48,8 @@ function describe(code: string, ctx: TlsContext): { code: HandshakeCode; text: s
   }
   if (code === 'CERT_HAS_EXPIRED') return { code: 'TLS_CERT_EXPIRED', text: "the server's certificate (or one in its chain) has expired" };
   if (code === 'CERT_NOT_YET_VALID') return { code: 'TLS_CERT_NOT_YET_VALID', text: "the server's certificate is not valid yet (check the clock)" };
-  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+  const noCert = ctx.presentedCert === false && (code === 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' || code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || noCert) {
     const set = ctx.certKey ? ` (set ${ctx.certKey})` : '';
     return { code: 'TLS_CLIENT_CERT_REQUIRED', text: `the server requires a client certificate and none was sent${set}` };
   }

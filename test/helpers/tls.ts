@@ -38,6 +38,8 @@ export interface TestPki {
   readonly client: CertFiles;
   /** Client certificate signed by `otherCa`. */
   readonly untrustedClient: CertFiles;
+  /** Client certificate without a CommonName (subject `O=alt-fleetlockd`) signed by `ca`: what etcd 3.4's gateway needs with auth on. */
+  readonly noCnClient: CertFiles;
   /** Deletes the directory. */
   remove(): Promise<void>;
 }
@@ -58,11 +60,11 @@ async function makeCa(dir: string, name: string): Promise<CertFiles> {
 }
 
 /** Issues a leaf certificate; `days` -1 makes one whose notAfter is a day before its notBefore (expired). */
-async function issue(dir: string, ca: CertFiles, name: string, cn: string, ext: string, days: number): Promise<CertFiles> {
+async function issue(dir: string, ca: CertFiles, name: string, subject: string, ext: string, days: number): Promise<CertFiles> {
   const csr = join(dir, `${name}.csr`);
   const extFile = join(dir, `${name}.ext`);
   await writeFile(extFile, `${ext}\n`);
-  await run('openssl', ['req', '-new', ...KEY_ARGS, '-keyout', join(dir, `${name}.key`), '-out', csr, '-subj', `/CN=${cn}`]);
+  await run('openssl', ['req', '-new', ...KEY_ARGS, '-keyout', join(dir, `${name}.key`), '-out', csr, '-subj', subject]);
   await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', String(randomInt(1, 2 ** 47)),
     '-out', join(dir, `${name}.crt`), '-days', String(days), '-extfile', extFile]);
   return load(dir, name);
@@ -79,15 +81,19 @@ export async function createTestPki(): Promise<TestPki> {
     const ca = await makeCa(dir, 'ca');
     const otherCa = await makeCa(dir, 'other-ca');
     const local = `${SERVER_EXT}\nsubjectAltName=IP:127.0.0.1,DNS:localhost`;
-    const [server, wrongHost, expired, untrusted, client, untrustedClient] = await Promise.all([
-      issue(dir, ca, 'server', '127.0.0.1', local, 2),
-      issue(dir, ca, 'wrong-host', 'wrong.example', `${SERVER_EXT}\nsubjectAltName=DNS:wrong.example`, 2),
-      issue(dir, ca, 'expired', '127.0.0.1', local, -1),
-      issue(dir, otherCa, 'untrusted', '127.0.0.1', local, 2),
-      issue(dir, ca, 'client', 'node-1', CLIENT_EXT, 2),
-      issue(dir, otherCa, 'untrusted-client', 'node-2', CLIENT_EXT, 2),
+    const [server, wrongHost, expired, untrusted, client, untrustedClient, noCnClient] = await Promise.all([
+      issue(dir, ca, 'server', '/CN=127.0.0.1', local, 2),
+      issue(dir, ca, 'wrong-host', '/CN=wrong.example', `${SERVER_EXT}\nsubjectAltName=DNS:wrong.example`, 2),
+      issue(dir, ca, 'expired', '/CN=127.0.0.1', local, -1),
+      issue(dir, otherCa, 'untrusted', '/CN=127.0.0.1', local, 2),
+      issue(dir, ca, 'client', '/CN=node-1', CLIENT_EXT, 2),
+      issue(dir, otherCa, 'untrusted-client', '/CN=node-2', CLIENT_EXT, 2),
+      issue(dir, ca, 'no-cn-client', '/O=alt-fleetlockd', CLIENT_EXT, 2),
     ]);
-    return { dir, ca, otherCa, server, wrongHost, expired, untrusted, client, untrustedClient, remove: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      dir, ca, otherCa, server, wrongHost, expired, untrusted, client, untrustedClient, noCnClient,
+      remove: () => rm(dir, { recursive: true, force: true }),
+    };
   } catch (err: unknown) {
     await rm(dir, { recursive: true, force: true });
     throw err;

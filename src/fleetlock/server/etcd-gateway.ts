@@ -1,11 +1,13 @@
 // Minimal etcd v3 client over the JSON gRPC gateway that etcd 3.4 serves on its client URLs
-// (`/v3/kv/range`, `/v3/kv/txn`; keys and values base64). Adapter: undici types stay here.
+// (`/v3/kv/range`, `/v3/kv/txn`, `/v3/lease/grant`, `/v3/lease/revoke`; keys and values base64).
+// Adapter: undici types stay here.
 // Fails over across cluster members: a connection error, a timeout or a 5xx from one member moves
 // the client to the next, so one member down does not stop the server. TLS (CA, client certificate)
 // goes in the dispatcher; etcd user auth is the gateway's: `/v3/auth/authenticate` returns a token
 // sent as the `Authorization` header, fetched again once when etcd calls it invalid (expired).
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsFailure } from '../../tls/classify.js';
+import { isClosedSocket, probeTls } from '../../tls/probe.js';
 import { tlsConnectOptions, type ClientTls } from '../../tls/trust.js';
 import { FleetLockStoreError } from '../errors.js';
 
@@ -41,15 +43,28 @@ export interface EtcdCasResult {
   readonly current: EtcdKv | null;
 }
 
+/** Extra operations of a compare-and-swap transaction, applied only when the compare holds. */
+export interface EtcdTxnOps {
+  /** Keys to put; with `lease`, etcd deletes the key when that lease expires. */
+  readonly puts?: readonly { readonly key: string; readonly value: Buffer; readonly lease?: string }[];
+  /** Keys to delete (absent keys are fine). */
+  readonly deletes?: readonly string[];
+}
+
 /** The handful of etcd operations the store needs. */
 export interface EtcdGateway {
   /** Linearizable read of one key, or of every key under `key` with `prefix`. */
   range(key: string, opts?: { prefix?: boolean; revision?: string }): Promise<EtcdKv[]>;
   /**
    * Writes `value` (or with null only checks) if the key's mod_revision equals `expectModRevision`
-   * (null: the key must be absent); on mismatch returns the current key, in one round trip.
+   * (null: the key must be absent); on mismatch returns the current key, in one round trip. `also`
+   * adds puts (optionally attached to a lease) and deletes of other keys to the same transaction.
    */
-  compareAndSwap(key: string, expectModRevision: string | null, value: Buffer | null): Promise<EtcdCasResult>;
+  compareAndSwap(key: string, expectModRevision: string | null, value: Buffer | null, also?: EtcdTxnOps): Promise<EtcdCasResult>;
+  /** Grants a lease of `ttlSecs` seconds; resolves to its id (decimal string: int64). */
+  leaseGrant(ttlSecs: number): Promise<string>;
+  /** Revokes a lease (and deletes its keys); a lease that is already gone is not an error. */
+  leaseRevoke(id: string): Promise<void>;
   /** The endpoint currently preferred. */
   activeEndpoint(): string;
   /** Closes the private dispatcher. */
@@ -97,10 +112,12 @@ function authRefusal(status: number, obj: Record<string, unknown>, text: string,
   if (status === 400 && text.includes('CommonName of client')) {
     return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', 'etcd refuses a client certificate with a CommonName while auth is enabled (its JSON gateway cannot use it): issue store.etcd.cert_file without a CN');
   }
-  if (msg.includes('user name is empty')) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `etcd has authentication enabled: set ${AUTH_HINT}`);
+  if (!auth && (msg.includes('user name is empty') || obj['code'] === 7 || obj['code'] === 16)) {
+    return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `etcd refused the request (${msg}): if etcd has authentication enabled, set ${AUTH_HINT}`);
+  }
   if (msg.includes('authentication failed')) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `${who} was refused (${AUTH_HINT}): ${msg}`);
   if (obj['code'] === 7) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `${who} lacks read-write permission on the store's prefix: ${msg}`);
-  if (obj['code'] === 16) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `${who}: ${msg}${auth ? '' : ` (set ${AUTH_HINT})`}`);
+  if (obj['code'] === 16) return new FleetLockStoreError('FLEETLOCKD_STORE_AUTH', `${who}: ${msg}`);
   return null;
 }
 
@@ -126,7 +143,9 @@ export function createEtcdGateway(opts: EtcdGatewayOptions): EtcdGateway {
         dispatcher,
       });
     } catch (err: unknown) {
-      const tlsErr = tlsFailure(err, { caKey: 'store.etcd.ca_file', certKey: 'store.etcd.cert_file' });
+      const ctx = { caKey: 'store.etcd.ca_file', certKey: 'store.etcd.cert_file', presentedCert: (opts.tls?.cert ?? null) !== null };
+      // A refused client certificate shows only as a closed socket: ask the server once why.
+      const tlsErr = tlsFailure(err, ctx) ?? (isClosedSocket(err) && !opts.dispatcher ? await probeTls(new URL(endpoint), opts.tls, ctx) : null);
       throw new Retryable(`${endpoint}: ${tlsErr ? tlsErr.message : err instanceof Error ? err.message : String(err)}`, { cause: tlsErr ?? err });
     }
     let text = '';
@@ -220,15 +239,19 @@ export function createEtcdGateway(opts: EtcdGatewayOptions): EtcdGateway {
       const out = await call('/v3/kv/range', body);
       return wrapParse('range', () => parseKvs(out['kvs']));
     },
-    async compareAndSwap(key, expect, value) {
+    async compareAndSwap(key, expect, value, also = {}) {
       const k = b64(key);
       const compare =
         expect === null
           ? { key: k, result: 'EQUAL', target: 'CREATE', create_revision: '0' }
           : { key: k, result: 'EQUAL', target: 'MOD', mod_revision: expect };
+      const extra = [
+        ...(also.puts ?? []).map((p) => ({ request_put: { key: b64(p.key), value: b64(p.value), ...(p.lease === undefined ? {} : { lease: p.lease }) } })),
+        ...(also.deletes ?? []).map((d) => ({ request_delete_range: { key: b64(d) } })),
+      ];
       const out = await call('/v3/kv/txn', {
         compare: [compare],
-        success: value === null ? [] : [{ request_put: { key: k, value: b64(value) } }],
+        success: [...(value === null ? [] : [{ request_put: { key: k, value: b64(value) } }]), ...extra],
         failure: [{ request_range: { key: k } }],
       });
       return wrapParse('txn', () => {
@@ -245,6 +268,21 @@ export function createEtcdGateway(opts: EtcdGatewayOptions): EtcdGateway {
         const rr = (first?.['response_range'] ?? {}) as Record<string, unknown>;
         return { ok: false, current: parseKvs(rr['kvs'])[0] ?? null };
       });
+    },
+    async leaseGrant(ttlSecs) {
+      const out = await call('/v3/lease/grant', { TTL: String(ttlSecs) });
+      return wrapParse('lease grant', () => {
+        if (typeof out['ID'] !== 'string') throw new Error('lease grant reply without ID');
+        return out['ID'];
+      });
+    },
+    async leaseRevoke(id) {
+      try {
+        await call('/v3/lease/revoke', { ID: id });
+      } catch (err: unknown) {
+        // gRPC NotFound: the lease expired already, which is what revoking wanted.
+        if (!(err instanceof FleetLockStoreError && /HTTP 404/.test(err.message))) throw err;
+      }
     },
     activeEndpoint: () => endpoints[active]!,
     async close() {

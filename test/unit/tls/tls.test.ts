@@ -102,6 +102,13 @@ describe('src/tls/classify tlsFailure', () => {
     expect(tlsFailure({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }, ctx)?.message).toContain('(set updates.fleet_lock.client_cert_file)');
   });
 
+  it('reads a bad_certificate or handshake_failure alert as "certificate required" when none was presented', () => {
+    const ctx = { certKey: 'store.etcd.cert_file', presentedCert: false };
+    expect(tlsFailure({ code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' }, ctx)?.code).toBe('TLS_CLIENT_CERT_REQUIRED');
+    expect(tlsFailure({ code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, ctx)?.code).toBe('TLS_CLIENT_CERT_REQUIRED');
+    expect(tlsFailure({ code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' }, { presentedCert: true })?.code).toBe('TLS_CLIENT_CERT_REJECTED');
+  });
+
   it('is null for failures that are not TLS', () => {
     expect(tlsFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBeNull();
     expect(tlsFailure(new Error('timeout'))).toBeNull();
