@@ -165,16 +165,17 @@ describe('alt-updated restarted in every state (fleet_lock, one slot)', () => {
     expect(await node.reboots()).toBe(0);
     expect(since(node, mark, 'update_finalizing')).toHaveLength(0);
 
-    // Granted, but a block inhibitor holds the reboot: the agent now sits on the slot. A SIGKILL
-    // there must neither leak the slot nor double it: the restart releases it (steady) and takes it again.
-    node.logind.inhibitors.push(['shutdown', 'integration-test', 'hold the reboot', 'block', 0, 1]);
+    // Granted, but a logged-in user holds the reboot (grace period): the agent now sits on the slot
+    // (a block inhibitor would not do: a blocked node gives the slot back). A SIGKILL there must
+    // neither leak the slot nor double it: the restart releases it (steady) and takes it again.
+    node.logind.addSession({ id: '9', uid: 1000, user: 'alice', tty: '', class: 'user', type: 'wayland', remote: false, state: 'active' });
     await fleet.client.steadyState(OTHER);
-    await waitFor('the reboot blocked while holding the slot', () => since(node, mark, 'reboot_blocked').length >= 1);
+    await waitFor('the reboot postponed while holding the slot', () => since(node, mark, 'reboot_postponed').length >= 1);
     const [agentId] = await fleet.holders();
     expect(agentId).toBeDefined();
     expect(agentId).not.toBe(OTHER.id);
     await node.stopAgent('SIGKILL');
-    node.logind.inhibitors.length = 0;
+    node.logind.sessions.length = 0;
     const restarted = node.records.length;
     await node.startAgent();
     await waitFor('the simulated reboot', async () => (await node.reboots()) === 1);
