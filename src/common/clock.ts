@@ -6,10 +6,21 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock; only the composition roots construct it. */
-export function systemClock(): Clock {
+/**
+ * A clock that also measures elapsed time monotonically: unlike `nowMs`, `monotonicMs` never jumps
+ * when the wall clock is set (NTP step, operator, skewed VM), so timeouts measured with it cannot be
+ * cut short or stretched by a clock change.
+ */
+export interface MonotonicClock extends Clock {
+  /** Milliseconds since an arbitrary origin (process start); only differences are meaningful. */
+  monotonicMs(): number;
+}
+
+/** The real clock; only the composition roots construct it. `sleep` is monotonic (timers are). */
+export function systemClock(): MonotonicClock {
   return {
     nowMs: () => Date.now(),
+    monotonicMs: () => performance.now(),
     sleep: (ms, signal) =>
       new Promise<void>((resolve, reject) => {
         if (signal?.aborted) {
@@ -31,10 +42,12 @@ export function systemClock(): Clock {
 
 /**
  * A manually advanced clock for tests and simulations: `sleep` resolves when `advance` moves time past
- * its deadline.
+ * its deadline. `advance` moves wall and monotonic time together; `jumpWall` sets only the wall clock,
+ * as an NTP step or a skewed host would.
  */
-export class ManualClock implements Clock {
+export class ManualClock implements MonotonicClock {
   #now: number;
+  #mono = 0;
   #sleepers: { until: number; resolve: () => void }[] = [];
 
   constructor(startMs: number) {
@@ -45,9 +58,18 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  monotonicMs(): number {
+    return this.#mono;
+  }
+
+  /** Moves only the wall clock (forwards or backwards); monotonic time and sleepers are unaffected. */
+  jumpWall(ms: number): void {
+    this.#now += ms;
+  }
+
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const entry = { until: this.#now + ms, resolve };
+      const entry = { until: this.#mono + ms, resolve };
       this.#sleepers.push(entry);
       signal?.addEventListener(
         'abort',
@@ -63,8 +85,9 @@ export class ManualClock implements Clock {
   /** Moves time forward and wakes every sleeper whose deadline has passed. */
   advance(ms: number): void {
     this.#now += ms;
-    const due = this.#sleepers.filter((s) => s.until <= this.#now);
-    this.#sleepers = this.#sleepers.filter((s) => s.until > this.#now);
+    this.#mono += ms;
+    const due = this.#sleepers.filter((s) => s.until <= this.#mono);
+    this.#sleepers = this.#sleepers.filter((s) => s.until > this.#mono);
     for (const s of due) s.resolve();
   }
 

@@ -7,16 +7,16 @@ import { GROUP_PATTERN } from '../protocol.js';
 import type { GroupConfig } from './config.js';
 import { BodyNotUtf8, BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
 import type { ProtocolDeps } from './protocol-routes.js';
-import { EMPTY_GROUP, partitionStale, unlockIfHeld, type GroupState } from './semaphore.js';
+import { EMPTY_GROUP, NOT_IDLE, partitionStale, unlockIfHeld, type GroupState, type IdleFacts } from './semaphore.js';
 
 /** Path prefix of the admin API. */
 export const ADMIN_PREFIX = '/admin/v1/groups';
 
 const hhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
-/** The admin JSON view of one group. */
-export function groupView(name: string, cfg: GroupConfig | undefined, state: GroupState, nowMs: number): Record<string, unknown> {
-  const stale = cfg ? new Set(partitionStale(state, { slots: cfg.slots, staleAfterMs: cfg.staleAfterMs }, nowMs).expired.map((h) => h.id)) : new Set<string>();
+/** The admin JSON view of one group; `idle` (the store's idle times) marks stale holders. */
+export function groupView(name: string, cfg: GroupConfig | undefined, state: GroupState, idle: IdleFacts): Record<string, unknown> {
+  const stale = cfg ? new Set(partitionStale(state, { slots: cfg.slots, staleAfterMs: cfg.staleAfterMs }, idle).expired.map((h) => h.id)) : new Set<string>();
   return {
     name,
     configured: cfg !== undefined,
@@ -62,16 +62,20 @@ export async function handleAdmin(deps: ProtocolDeps, path: string, req: Incomin
     return sendError(res, 'method_not_allowed', `use ${release ? 'POST' : 'GET'}`, { allow: release ? 'POST' : 'GET' });
   }
   try {
-    const nowMs = deps.clock.nowMs();
     if (!release) {
       const stored = await deps.store.readAll();
+      // Idle times are only needed (and, on etcd, only read) for groups that expire holders.
+      const view = async (n: string): Promise<Record<string, unknown>> => {
+        const cfg = config.groups.get(n);
+        const idle = cfg?.staleAfterMs != null && stored.has(n) ? await deps.store.idle(n) : NOT_IDLE;
+        return groupView(n, cfg, stored.get(n) ?? EMPTY_GROUP, idle);
+      };
       if (group !== null) {
-        const cfg = config.groups.get(group);
-        if (!cfg && !stored.has(group)) return sendError(res, 'unknown_group', `group '${group}' is neither configured nor stored`);
-        return sendJson(res, 200, groupView(group, cfg, stored.get(group) ?? EMPTY_GROUP, nowMs));
+        if (!config.groups.has(group) && !stored.has(group)) return sendError(res, 'unknown_group', `group '${group}' is neither configured nor stored`);
+        return sendJson(res, 200, await view(group));
       }
       const names = [...new Set([...config.groups.keys(), ...stored.keys()])].sort();
-      return sendJson(res, 200, { groups: names.map((n) => groupView(n, config.groups.get(n), stored.get(n) ?? EMPTY_GROUP, nowMs)) });
+      return sendJson(res, 200, { groups: await Promise.all(names.map(view)) });
     }
     let id: unknown;
     try {
@@ -83,7 +87,7 @@ export async function handleAdmin(deps: ProtocolDeps, path: string, req: Incomin
     }
     if (typeof id !== 'string' || id.length === 0) return sendError(res, 'invalid_body', 'body must be {"id": "<holder id>"}');
     const holderId = id;
-    const r = await deps.store.mutate(group!, (s) => unlockIfHeld(s, holderId, { slots: 0, staleAfterMs: null }, nowMs));
+    const r = await deps.store.mutate(group!, (s, idle) => unlockIfHeld(s, holderId, { slots: 0, staleAfterMs: null }, idle));
     if (r.outcome === 'released') {
       deps.metrics.adminReleased(group!);
       deps.logger.warn({ event: 'lock_force_released', group, id: holderId }, `admin released the slot of '${holderId}' in group '${group}'`);

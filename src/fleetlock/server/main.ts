@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // alt-fleetlockd: the FleetLock reboot-lock server (composition root). See docs/usage/fleetlock-server.md.
-import { systemClock } from '../../common/clock.js';
+import { systemClock, type MonotonicClock } from '../../common/clock.js';
 import { errorChain } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { loadConfigFile, parseServerArgs, USAGE, type ServerArgs } from './args.js';
@@ -12,10 +12,11 @@ import { createLockStore, type LockStore } from './store.js';
 import { loadEtcdClientMaterial, loadServerTls, type ServerTlsMaterial } from './tls.js';
 
 /** Opens the configured store behind the serialising LockStore. */
-export async function openStore(cfg: StoreConfig, logger: Logger): Promise<LockStore> {
+export async function openStore(cfg: StoreConfig, logger: Logger, clock: MonotonicClock): Promise<LockStore> {
   if (cfg.kind === 'embedded') {
     const backend = await openEmbeddedStore({
       stateDir: cfg.stateDir,
+      monotonicMs: () => clock.monotonicMs(),
       onTornTail: (n) => logger.warn({ bytes: n }, 'journal: dropped a torn last record (crash during a write that was never acknowledged)'),
     });
     return createLockStore(backend);
@@ -47,14 +48,15 @@ async function run(argv: string[]): Promise<number> {
     logger.error({ err: errorChain(err) }, `invalid TLS configuration: ${errorChain(err)[0] ?? ''}`);
     return 1;
   }
+  const clock = systemClock();
   let store: LockStore;
   try {
-    store = await openStore(config.store, logger);
+    store = await openStore(config.store, logger, clock);
   } catch (err: unknown) {
     logger.error({ err: errorChain(err) }, `cannot open the ${config.store.kind} lock store`);
     return 1;
   }
-  const service = createFleetLockService({ config, store, clock: systemClock(), logger });
+  const service = createFleetLockService({ config, store, clock, logger });
   let server;
   try {
     server = await listen(config, service, tls);

@@ -1,6 +1,6 @@
 // The two FleetLock endpoints: validate, authorise, check the window, then one store mutation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../../common/clock.js';
+import type { MonotonicClock } from '../../common/clock.js';
 import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { FLEETLOCK_HEADER, parseClientParams, type FleetLockApi } from '../protocol.js';
@@ -18,8 +18,8 @@ export interface ProtocolDeps {
   readonly config: () => ServerConfig;
   /** Lock store. */
   readonly store: LockStore;
-  /** Time source. */
-  readonly clock: Clock;
+  /** Time source: wall time stamps lock times, monotonic time measures idleness (embedded store). */
+  readonly clock: MonotonicClock;
   /** Component logger. */
   readonly logger: Logger;
   /** Metric counters. */
@@ -32,12 +32,12 @@ export function policyOf(g: GroupConfig): GroupPolicy {
 }
 
 /** Logs and counts holders that a mutation released as stale. */
-export function reportExpired(deps: ProtocolDeps, group: string, expired: readonly Holder[], nowMs: number): void {
+export function reportExpired(deps: ProtocolDeps, group: string, expired: readonly Holder[]): void {
   if (expired.length === 0) return;
   deps.metrics.expired(group, expired.length);
   for (const h of expired) {
     deps.logger.warn(
-      { event: 'lock_expired', group, id: h.id, locked_at: new Date(h.sinceMs).toISOString(), idle_secs: Math.round((nowMs - h.renewedMs) / 1000) },
+      { event: 'lock_expired', group, id: h.id, locked_at: new Date(h.sinceMs).toISOString(), renewed_at: new Date(h.renewedMs).toISOString() },
       `released stale lock of '${h.id}' in group '${group}'`,
     );
   }
@@ -89,8 +89,8 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
       if (!insideWindows(cfg.windows, nowMs)) {
         return fail('outside_maintenance_window', `group '${group}' allows reboots only in ${describeWindows(cfg.windows)}`);
       }
-      const r = await deps.store.mutate(group, (s) => recursiveLock(s, id, policyOf(cfg), nowMs));
-      reportExpired(deps, group, r.expired, nowMs);
+      const r = await deps.store.mutate(group, (s, idle) => recursiveLock(s, id, policyOf(cfg), nowMs, idle));
+      reportExpired(deps, group, r.expired);
       if (r.outcome === 'full') {
         deps.logger.debug({ ...at, holders: r.holders, slots: r.slots }, 'lock refused: all slots held');
         return fail('failed_lock_semaphore_full', `all ${r.slots} slot(s) of group '${group}' are held (${r.holders} holder(s))`);
@@ -99,8 +99,8 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
       else deps.logger.debug({ ...at, event: 'lock_renewed' }, 'holder renewed its slot');
       return sendJson(res, 200, { result: r.outcome });
     }
-    const r = await deps.store.mutate(group, (s) => unlockIfHeld(s, id, policyOf(cfg), nowMs));
-    reportExpired(deps, group, r.expired, nowMs);
+    const r = await deps.store.mutate(group, (s, idle) => unlockIfHeld(s, id, policyOf(cfg), idle));
+    reportExpired(deps, group, r.expired);
     if (r.outcome === 'released') deps.logger.info({ ...at, event: 'lock_released' }, `'${id}' released its slot in group '${group}'`);
     return sendJson(res, 200, { result: r.outcome });
   } catch (err: unknown) {

@@ -1,6 +1,7 @@
 // Pure semaphore decisions over one group's state. The store calls these inside its compare-and-swap
-// loop, so they must be deterministic functions of (state, request, policy, now): on a lost race the
-// store re-reads and calls them again.
+// loop, so they must be deterministic functions of (state, request, policy, idle facts, now): on a
+// lost race the store re-reads and calls them again. Expiry depends on the idle facts only (measured
+// by the store: monotonic time or etcd leases); `now` is the wall clock and only stamps display times.
 
 /**
  * One slot holder.
@@ -10,9 +11,9 @@
 export interface Holder {
   /** Holder id from `client_params.id`. */
   readonly id: string;
-  /** When the slot was first granted, ms since the epoch. */
+  /** When the slot was first granted, ms since the epoch (wall clock: shown, never used for expiry). */
   readonly sinceMs: number;
-  /** Last pre-reboot by this holder (the lock time counts as one), ms since the epoch. */
+  /** Last pre-reboot by this holder (the lock time counts as one), ms since the epoch (shown only). */
   readonly renewedMs: number;
 }
 
@@ -33,12 +34,27 @@ export interface GroupPolicy {
   readonly staleAfterMs: number | null;
 }
 
+/**
+ * How long each holder has gone without renewing, as the store measures it: monotonic time for the
+ * embedded store; for etcd 0 while the holder's lease lives and Infinity once etcd expired it. Never
+ * derived from wall-clock timestamps, so a clock step cannot expire anyone. Absent ids count as 0.
+ */
+export type IdleFacts = ReadonlyMap<string, number>;
+
+/** No holder has been idle (e.g. expiry disabled, or a freshly opened store). */
+export const NOT_IDLE: IdleFacts = new Map();
+
 /** A store mutation: the next state (null = unchanged, nothing to write) and the caller's result. */
 export interface Mutation<T> {
   /** State to persist, or null when nothing changes. */
   readonly next: GroupState | null;
   /** Result handed back to the caller once `next` is durable. */
   readonly result: T;
+  /**
+   * A holder whose stale timer restarts with this write (acquired or renewed), with the expiry the
+   * store should give it (null: none); the store restarts the timer only if the write commits.
+   */
+  readonly touch?: { readonly id: string; readonly staleAfterMs: number | null };
 }
 
 /** What a pre-reboot decided, plus any stale holders dropped on the way. */
@@ -58,37 +74,41 @@ function sortHolders(holders: Holder[]): Holder[] {
   return holders.sort((a, b) => a.sinceMs - b.sinceMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** Splits holders into live and stale at `nowMs` (stale: not renewed within `staleAfterMs`). */
-export function partitionStale(state: GroupState, policy: GroupPolicy, nowMs: number): { live: Holder[]; expired: Holder[] } {
+/** Splits holders into live and stale (stale: idle, per `idle`, for longer than `staleAfterMs`). */
+export function partitionStale(state: GroupState, policy: GroupPolicy, idle: IdleFacts): { live: Holder[]; expired: Holder[] } {
   const live: Holder[] = [];
   const expired: Holder[] = [];
   for (const h of state.holders) {
-    if (policy.staleAfterMs !== null && nowMs - h.renewedMs > policy.staleAfterMs) expired.push(h);
+    if (policy.staleAfterMs !== null && (idle.get(h.id) ?? 0) > policy.staleAfterMs) expired.push(h);
     else live.push(h);
   }
   return { live, expired };
 }
 
-/** RecursiveLock: a holder keeps (and renews) its slot; a newcomer takes a free slot or is refused. */
-export function recursiveLock(state: GroupState, id: string, policy: GroupPolicy, nowMs: number): Mutation<LockResult> {
-  const { live, expired } = partitionStale(state, policy, nowMs);
+/**
+ * RecursiveLock: a holder keeps (and renews) its slot; a newcomer takes a free slot or is refused.
+ * `nowMs` (wall clock) only stamps lock and renewal times for display.
+ */
+export function recursiveLock(state: GroupState, id: string, policy: GroupPolicy, nowMs: number, idle: IdleFacts): Mutation<LockResult> {
+  const { live, expired } = partitionStale(state, policy, idle);
+  const touch = { id, staleAfterMs: policy.staleAfterMs };
   const mine = live.findIndex((h) => h.id === id);
   if (mine >= 0) {
     const h = live[mine]!;
     live[mine] = { id: h.id, sinceMs: h.sinceMs, renewedMs: Math.max(h.renewedMs, nowMs) };
-    return { next: { holders: live }, result: { outcome: 'renewed', expired } };
+    return { next: { holders: live }, result: { outcome: 'renewed', expired }, touch };
   }
   if (live.length >= policy.slots) {
     const next = expired.length > 0 ? { holders: live } : null;
     return { next, result: { outcome: 'full', holders: live.length, slots: policy.slots, expired } };
   }
   live.push({ id, sinceMs: nowMs, renewedMs: nowMs });
-  return { next: { holders: sortHolders(live) }, result: { outcome: 'acquired', expired } };
+  return { next: { holders: sortHolders(live) }, result: { outcome: 'acquired', expired }, touch };
 }
 
 /** UnlockIfHeld: drop `id`'s slot if it has one; a no-op (no write) otherwise. */
-export function unlockIfHeld(state: GroupState, id: string, policy: GroupPolicy, nowMs: number): Mutation<UnlockResult> {
-  const { live, expired } = partitionStale(state, policy, nowMs);
+export function unlockIfHeld(state: GroupState, id: string, policy: GroupPolicy, idle: IdleFacts): Mutation<UnlockResult> {
+  const { live, expired } = partitionStale(state, policy, idle);
   const rest = live.filter((h) => h.id !== id);
   const released = rest.length !== live.length;
   const changed = released || expired.length > 0;
@@ -96,8 +116,8 @@ export function unlockIfHeld(state: GroupState, id: string, policy: GroupPolicy,
 }
 
 /** Drops every stale holder; used by the periodic sweep. */
-export function expireStale(state: GroupState, policy: GroupPolicy, nowMs: number): Mutation<UnlockResult> {
-  const { live, expired } = partitionStale(state, policy, nowMs);
+export function expireStale(state: GroupState, policy: GroupPolicy, idle: IdleFacts): Mutation<UnlockResult> {
+  const { live, expired } = partitionStale(state, policy, idle);
   return { next: expired.length > 0 ? { holders: live } : null, result: { outcome: 'not_held', expired } };
 }
 

@@ -3,7 +3,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../../common/clock.js';
+import type { MonotonicClock } from '../../common/clock.js';
 import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { parseRequestTarget } from '../../common/request-target.js';
@@ -12,7 +12,7 @@ import type { ServerConfig } from './config.js';
 import { sendError, sendText } from './http-util.js';
 import { createFleetLockMetrics, type FleetLockMetrics } from './metrics.js';
 import { handleProtocol, policyOf, reportExpired, type ProtocolDeps } from './protocol-routes.js';
-import { expireStale, partitionStale } from './semaphore.js';
+import { expireStale } from './semaphore.js';
 import type { LockStore } from './store.js';
 import { loadServerTls, requireClientCert, type ServerTlsMaterial } from './tls.js';
 
@@ -22,8 +22,8 @@ export interface FleetLockServiceDeps {
   readonly config: ServerConfig;
   /** Opened lock store (the service does not close it). */
   readonly store: LockStore;
-  /** Time source (ManualClock in tests). */
-  readonly clock: Clock;
+  /** Time source (ManualClock in tests); the embedded store takes its monotonic time from it too. */
+  readonly clock: MonotonicClock;
   /** Logger. */
   readonly logger: Logger;
 }
@@ -87,14 +87,14 @@ export function createFleetLockService(deps: FleetLockServiceDeps): FleetLockSer
   };
 
   const sweep = async (): Promise<number> => {
-    const nowMs = deps.clock.nowMs();
     const all = await deps.store.readAll();
     let released = 0;
     for (const [name, g] of config.groups) {
       const state = all.get(name);
-      if (g.staleAfterMs === null || !state || partitionStale(state, policyOf(g), nowMs).expired.length === 0) continue;
-      const r = await deps.store.mutate(name, (s) => expireStale(s, policyOf(g), nowMs));
-      reportExpired(pdeps, name, r.expired, nowMs);
+      if (g.staleAfterMs === null || !state || state.holders.length === 0) continue;
+      // The store reads idle times inside the mutation (fresh); nothing expired means no write.
+      const r = await deps.store.mutate(name, (s, idle) => expireStale(s, policyOf(g), idle));
+      reportExpired(pdeps, name, r.expired);
       released += r.expired.length;
     }
     return released;

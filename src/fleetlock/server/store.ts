@@ -1,7 +1,8 @@
 // The lock store: backends (embedded journal, etcd) offer versioned compare-and-swap on one record per
-// group; `createLockStore` turns that into serialised, batched, retried mutations.
+// group, plus each holder's idle time as the backend measures it (never from wall-clock stamps);
+// `createLockStore` turns that into serialised, batched, retried mutations.
 import { FleetLockStoreError } from '../errors.js';
-import { EMPTY_GROUP, type GroupState, type Mutation } from './semaphore.js';
+import { EMPTY_GROUP, type GroupState, type IdleFacts, type Mutation } from './semaphore.js';
 
 /** A group state with the backend's opaque version (null: never written). */
 export interface Versioned {
@@ -9,7 +10,12 @@ export interface Versioned {
   readonly state: GroupState;
   /** Backend version token (journal sequence or etcd mod_revision); null when the record is absent. */
   readonly version: string | null;
+  /** etcd: the holders that were given a lease (an absent lease key then means etcd expired them). */
+  readonly leased?: ReadonlySet<string>;
 }
+
+/** Holders whose stale timer restarts with a write, with the expiry to give them (null: none). */
+export type Touched = ReadonlyMap<string, number | null>;
 
 /** Result of a compare-and-swap: the record as it now stands, and whether the write happened. */
 export interface CasResult {
@@ -26,10 +32,16 @@ export interface StoreBackend {
   /** Reads one group's record (linearizable). */
   load(group: string): Promise<Versioned>;
   /**
-   * Writes `next` only if the stored version still equals `expected.version`; with `next` null it only
-   * checks that `expected` is current. Resolves after the write is durable.
+   * How long each holder of `current` has gone without renewing; read fresh on every call (not
+   * cached with the record), so an expiry is seen even while the record itself does not change.
    */
-  compareAndSwap(group: string, expected: Versioned, next: GroupState | null): Promise<CasResult>;
+  idle(group: string, current: Versioned): Promise<IdleFacts>;
+  /**
+   * Writes `next` only if the stored version still equals `expected.version`; with `next` null it only
+   * checks that `expected` is current. On success the `touched` holders' stale timers restart in the
+   * same atomic step. Resolves after the write is durable.
+   */
+  compareAndSwap(group: string, expected: Versioned, next: GroupState | null, touched: Touched): Promise<CasResult>;
   /** Reads every stored group. */
   loadAll(): Promise<Map<string, GroupState>>;
   /** Resolves when the backend can serve, rejects with the reason otherwise. */
@@ -43,12 +55,15 @@ export interface LockStore {
   /** Engine name of the backend. */
   readonly engine: 'embedded' | 'etcd';
   /**
-   * Applies `fn` to the group's current state and persists the result before resolving. `fn` must be
-   * pure: it may run more than once when a concurrent writer (another server on etcd) wins a race.
+   * Applies `fn` to the group's current state and its holders' idle times and persists the result
+   * before resolving. `fn` must be pure: it may run more than once when a concurrent writer (another
+   * server on etcd) wins a race.
    */
-  mutate<T>(group: string, fn: (state: GroupState) => Mutation<T>): Promise<T>;
+  mutate<T>(group: string, fn: (state: GroupState, idle: IdleFacts) => Mutation<T>): Promise<T>;
   /** Reads every stored group (no caching). */
   readAll(): Promise<Map<string, GroupState>>;
+  /** The idle times of a group's holders now (for display; decisions go through `mutate`). */
+  idle(group: string): Promise<IdleFacts>;
   /** Resolves when the store is healthy. */
   health(): Promise<void>;
   /** Waits for queued mutations, then closes the backend. */
@@ -56,7 +71,7 @@ export interface LockStore {
 }
 
 interface Pending {
-  fn: (state: GroupState) => Mutation<unknown>;
+  fn: (state: GroupState, idle: IdleFacts) => Mutation<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -98,22 +113,29 @@ export function createLockStore(backend: StoreBackend, opts: LockStoreOptions = 
   const runBatch = async (group: string, l: Lane, batch: Pending[]): Promise<void> => {
     for (let conflicts = 0; ; conflicts++) {
       const cur = l.cache ?? (await backend.load(group));
+      // A holder touched earlier in the batch is not idle for the requests after it.
+      const idle = new Map(await backend.idle(group, cur));
+      const touched = new Map<string, number | null>();
       let state = cur.state;
       let changed = false;
       const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
       for (const p of batch) {
         try {
-          const m = p.fn(state);
+          const m = p.fn(state, idle);
           if (m.next !== null) {
             state = m.next;
             changed = true;
+          }
+          if (m.touch) {
+            touched.set(m.touch.id, m.touch.staleAfterMs);
+            idle.delete(m.touch.id);
           }
           results.push({ ok: true, value: m.result });
         } catch (error: unknown) {
           results.push({ ok: false, error });
         }
       }
-      const cas = await backend.compareAndSwap(group, cur, changed ? state : null);
+      const cas = await backend.compareAndSwap(group, cur, changed ? state : null, touched);
       l.cache = cas.current;
       if (cas.ok) {
         batch.forEach((p, i) => {
@@ -146,7 +168,7 @@ export function createLockStore(backend: StoreBackend, opts: LockStoreOptions = 
 
   return {
     engine: backend.engine,
-    mutate<T>(group: string, fn: (state: GroupState) => Mutation<T>): Promise<T> {
+    mutate<T>(group: string, fn: (state: GroupState, idle: IdleFacts) => Mutation<T>): Promise<T> {
       if (closed) return Promise.reject(new FleetLockStoreError('FLEETLOCKD_STORE_UNAVAILABLE', 'store is closed'));
       return new Promise<T>((resolve, reject) => {
         const l = lane(group);
@@ -159,6 +181,7 @@ export function createLockStore(backend: StoreBackend, opts: LockStoreOptions = 
       });
     },
     readAll: () => backend.loadAll(),
+    idle: async (group) => backend.idle(group, await backend.load(group)),
     health: () => backend.health(),
     async close(): Promise<void> {
       closed = true;

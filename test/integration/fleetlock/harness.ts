@@ -108,7 +108,7 @@ export async function startInProcess(opts: {
     groups: new Map(opts.groups.map((g) => [g.name, g])),
     sweepIntervalMs: 30_000,
   };
-  const backend = spec.engine === 'embedded' ? await openEmbeddedStore({ stateDir: dir }) : await openEtcdStore({ endpoints: spec.endpoints, prefix: spec.prefix });
+  const backend = spec.engine === 'embedded' ? await openEmbeddedStore({ stateDir: dir, monotonicMs: () => clock.monotonicMs() }) : await openEtcdStore({ endpoints: spec.endpoints, prefix: spec.prefix });
   const store = createLockStore(backend);
   const service = createFleetLockService({ config, store, clock, logger });
   const server = await listen(config, service);

@@ -58,8 +58,8 @@ describe('src/fleetlock/server/journal on disk', () => {
   });
 
   it('takes over the lock socket of a dead process and keeps the state', async () => {
-    const first = createLockStore(await openEmbeddedStore({ stateDir: dir }));
-    await first.mutate('g', (s) => recursiveLock(s, 'a', { slots: 1, staleAfterMs: null }, 1));
+    const first = createLockStore(await openEmbeddedStore({ stateDir: dir, monotonicMs: () => performance.now() }));
+    await first.mutate('g', (s, idle) => recursiveLock(s, 'a', { slots: 1, staleAfterMs: null }, 1, idle));
     await first.close();
     // Simulate a SIGKILLed owner: its socket file stays behind, with nobody listening on it.
     const dead = createServer();
@@ -67,10 +67,10 @@ describe('src/fleetlock/server/journal on disk', () => {
     await link(join(dir, 'dead.sock'), join(dir, LOCK_SOCKET));
     await new Promise<void>((r) => dead.close(() => r()));
     expect((await stat(join(dir, LOCK_SOCKET))).isSocket()).toBe(true);
-    const second = createLockStore(await openEmbeddedStore({ stateDir: dir }));
+    const second = createLockStore(await openEmbeddedStore({ stateDir: dir, monotonicMs: () => performance.now() }));
     expect((await second.readAll()).get('g')?.holders.map((h) => h.id)).toEqual(['a']);
     // While it runs, nobody else gets the directory.
-    await expect(openEmbeddedStore({ stateDir: dir })).rejects.toThrow(`state directory ${dir} is in use by process ${process.pid}`);
+    await expect(openEmbeddedStore({ stateDir: dir, monotonicMs: () => performance.now() })).rejects.toThrow(`state directory ${dir} is in use by process ${process.pid}`);
     await second.close();
     await expect(stat(join(dir, LOCK_SOCKET))).rejects.toMatchObject({ code: 'ENOENT' });
   });

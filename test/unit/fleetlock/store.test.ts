@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FleetLockStoreError } from '../../../src/fleetlock/errors.js';
-import { EMPTY_GROUP, recursiveLock, unlockIfHeld, type GroupState } from '../../../src/fleetlock/server/semaphore.js';
+import { EMPTY_GROUP, NOT_IDLE, recursiveLock, unlockIfHeld, type GroupState, type IdleFacts } from '../../../src/fleetlock/server/semaphore.js';
 import { createLockStore, type StoreBackend, type Versioned } from '../../../src/fleetlock/server/store.js';
 
 /**
@@ -39,6 +39,7 @@ function memoryBackendForTest(opts: { rivalWrites?: number; failLoads?: number }
       data.set(g, v);
       return Promise.resolve({ ok: true, current: v });
     },
+    idle: () => Promise.resolve(NOT_IDLE),
     loadAll: () => Promise.resolve(new Map([...data].map(([g, v]) => [g, v.state]))),
     health: () => Promise.resolve(),
     close: () => Promise.resolve(),
@@ -46,8 +47,8 @@ function memoryBackendForTest(opts: { rivalWrites?: number; failLoads?: number }
   return { backend, calls, data };
 }
 
-const lock = (id: string, slots = 2) => (s: GroupState) => recursiveLock(s, id, { slots, staleAfterMs: null }, 1);
-const unlock = (id: string) => (s: GroupState) => unlockIfHeld(s, id, { slots: 2, staleAfterMs: null }, 1);
+const lock = (id: string, slots = 2) => (s: GroupState, idle: IdleFacts) => recursiveLock(s, id, { slots, staleAfterMs: null }, 1, idle);
+const unlock = (id: string) => (s: GroupState, idle: IdleFacts) => unlockIfHeld(s, id, { slots: 2, staleAfterMs: null }, idle);
 
 describe('src/fleetlock/server/store createLockStore', () => {
   it('commits requests queued during a write as one batch, in arrival order', async () => {
