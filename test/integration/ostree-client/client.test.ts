@@ -181,6 +181,15 @@ describe('src/ostree/client against fakeRpmOstreedForTest on a private dbus-daem
     expect((await client.status()).staged).toBeNull();
   });
 
+  it('asks only for the reboot (allow-unlocked) when told the deployment is already unlocked', async () => {
+    await client.stage({ payload: B, version: '20261115.0.0' }, { allowDowngrade: false });
+    fake.calls.length = 0;
+    await client.finalize(B);
+    await client.finalize(B, { alreadyUnlocked: true }).catch(() => undefined);
+    const opts = fake.calls.filter((c) => c.member === 'FinalizeDeployment').map((c) => c.args[0] as Record<string, { value: unknown }>);
+    expect(opts.map((o) => o['allow-unlocked']?.value ?? null)).toEqual([null, true]);
+  });
+
   it('reports a refused finalization (wrong checksum) as a failed transaction', async () => {
     await client.stage({ payload: B, version: '20261115.0.0' }, { allowDowngrade: false });
     const err = await errorOf(client.finalize(C));
