@@ -2,6 +2,7 @@
 // builds rpm-ostree's Sysroot/OS/Transaction objects from the vendored XML, so the wire contract is
 // the XML's by construction, and only the behaviour is hand-written.
 import dbus from 'dbus-next';
+import { guardCalls } from './call-guard.js';
 import { DBusMethodError } from './errors.js';
 import { parseIntrospectionXml, type IntrospectedInterface } from './introspection-xml.js';
 import type { MessageBus } from './peer.js';
@@ -155,6 +156,7 @@ export function interfaceFromXml(xml: string, ifaceName: string, impl: XmlInterf
     name: ifaceName,
     spec,
     exportOn(bus, path) {
+      guardCalls(bus);
       let entry = hooks.get(bus);
       if (entry === undefined) {
         const paths = new Set<string>();

@@ -9,6 +9,7 @@
 import dbus, { type Message, type MessageBus } from 'dbus-next';
 import { AltError, errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { guardCalls } from '../../dbus/call-guard.js';
 import { DbusServiceError } from './errors.js';
 import type { AgentSnapshot, OperatorPort } from './snapshot.js';
 
@@ -173,6 +174,7 @@ export async function startOperatorService(opts: OperatorServiceOptions): Promis
     return false; // let dbus-next's normal dispatch handle it
   };
   bus.addMethodHandler(recordSender);
+  guardCalls(bus); // wrong signatures: InvalidArgs, before dispatch (as for every export)
 
   const authorize = async (sender: string): Promise<void> => {
     let uid: number;

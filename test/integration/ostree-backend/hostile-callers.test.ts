@@ -6,8 +6,9 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import dbus from 'dbus-next';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { socketPathOf } from '../../../src/dbus/peer.js';
+import { connectPeer, socketPathOf, type MessageBus } from '../../../src/dbus/peer.js';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
 import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
 import type { PrivateBus } from '../../helpers/dbus-daemon.js';
@@ -19,6 +20,37 @@ import { connectClient, opts, runTransaction, type Client } from './rpmostree-cl
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
 const NOBODY = 65534;
+const NAME = 'org.projectatomic.rpmostree1';
+const SYSROOT = '/org/projectatomic/rpmostree1/Sysroot';
+const OS = '/org/projectatomic/rpmostree1/altcos';
+const INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs';
+const PROPS = 'org.freedesktop.DBus.Properties';
+
+/** Calls with a signature the member does not take: [label, path, interface, member, signature, body]. */
+const WRONG_SIGNATURES: [string, string, string, string, string, unknown[]][] = [
+  ['Properties.GetAll without arguments', SYSROOT, PROPS, 'GetAll', '', []],
+  ['Properties.GetAll with an int', SYSROOT, PROPS, 'GetAll', 'i', [1]],
+  ['Properties.GetAll with an extra argument', SYSROOT, PROPS, 'GetAll', 'ss', [`${NAME}.Sysroot`, 'x']],
+  ['Properties.Get with one string', SYSROOT, PROPS, 'Get', 's', [`${NAME}.Sysroot`]],
+  ['Properties.Set without a value', SYSROOT, PROPS, 'Set', 'ss', [`${NAME}.Sysroot`, 'Path']],
+  ['Introspectable.Introspect with an argument', SYSROOT, 'org.freedesktop.DBus.Introspectable', 'Introspect', 's', ['x']],
+  ['Peer.Ping with an argument', SYSROOT, 'org.freedesktop.DBus.Peer', 'Ping', 'u', [1]],
+  ['Sysroot.GetOS with an int', SYSROOT, `${NAME}.Sysroot`, 'GetOS', 'i', [1]],
+  ['Sysroot.RegisterClient without options', SYSROOT, `${NAME}.Sysroot`, 'RegisterClient', '', []],
+  ['OS.Deploy without options', OS, `${NAME}.OS`, 'Deploy', 's', ['revision=x']],
+  ['OSExperimental.Moo with a string', OS, `${NAME}.OSExperimental`, 'Moo', 's', ['x']],
+];
+
+/** The D-Bus error name a raw call gets (or 'answered'). */
+async function rawCall(bus: MessageBus, path: string, iface: string, member: string, signature: string, body: unknown[]): Promise<string> {
+  try {
+    await bus.call(new dbus.Message({ destination: NAME, path, interface: iface, member, signature, body }));
+    return 'answered';
+  } catch (err: unknown) {
+    return String((err as { type?: unknown }).type);
+  }
+}
+
 const DEPLOY_OPTS = { 'lock-finalization': true, 'skip-branch-check': true, 'allow-downgrade': false };
 
 /** Runs the client script as uid/gid 65534 (nobody) and parses its JSON line. */
@@ -77,13 +109,39 @@ describe('alt-ostreed against local users and hostile input', () => {
     const attempt = await asNobody(bus, 'cancel');
     expect(attempt.result).toBeUndefined();
     expect(attempt.error?.text).toMatch(/EACCES|permission denied/i);
-    const r = await runTransaction(address);
-    expect(r).toMatchObject({ started: true, success: true, error: '' });
     // The socket sits in a directory only root may list; the socket itself is root's, mode 0600.
     const sock = await stat(socketPathOf(address));
     expect({ uid: sock.uid, mode: sock.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
     const dir = await stat(dirname(socketPathOf(address)));
     expect({ uid: dir.uid, mode: dir.mode & 0o777 }).toEqual({ uid: 0, mode: 0o711 });
+    const r = await runTransaction(address);
+    expect(r).toMatchObject({ started: true, success: true, error: '' });
+  });
+
+  it('answers every call with a wrong signature on the bus with InvalidArgs', async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot });
+    client = await connectClient(bus.address);
+    const got: Record<string, string> = {};
+    for (const [what, path, iface, member, signature, body] of WRONG_SIGNATURES) got[what] = await rawCall(client.bus, path, iface, member, signature, body);
+    expect(got).toEqual(Object.fromEntries(WRONG_SIGNATURES.map(([what]) => [what, INVALID_ARGS])));
+    // The right signatures still work, and the daemon is still there.
+    expect(await rawCall(client.bus, SYSROOT, PROPS, 'GetAll', 's', [`${NAME}.Sysroot`])).toBe('answered');
+    expect(await rawCall(client.bus, SYSROOT, `${NAME}.Sysroot`, 'GetOS', 's', [''])).toBe('answered');
+  });
+
+  it('answers wrong signatures on the transaction peer link with InvalidArgs too', async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot });
+    client = await connectClient(bus.address);
+    const address = String(await client.callOS('Deploy', `revision=${c[1]!.checksum}`, opts(DEPLOY_OPTS)));
+    const peer = await connectPeer(address);
+    try {
+      expect(await rawCall(peer, '/', `${NAME}.Transaction`, 'Start', 's', ['x'])).toBe(INVALID_ARGS);
+      expect(await rawCall(peer, '/', `${NAME}.Transaction`, 'Cancel', 'b', [true])).toBe(INVALID_ARGS);
+      expect(await rawCall(peer, '/', PROPS, 'GetAll', '', [])).toBe(INVALID_ARGS);
+    } finally {
+      peer.disconnect();
+    }
+    expect(await runTransaction(address)).toMatchObject({ started: true, success: true });
   });
 
   it('hands a configured non-root caller a socket only it (and root) can connect to', async () => {
