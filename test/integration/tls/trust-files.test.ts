@@ -1,7 +1,7 @@
 // Bad trust settings, with real files made by openssl: each is an error naming the key and the
 // file, raised when the files are loaded at start-up (alt-fleetlockd exits 1 before listening).
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,5 @@ describe('certificate, key and CA files checked at start-up', () => {
     expect(code).toBe(1);
     expect(output).toContain(`tls.key_file: '${pki.client.keyFile}': the private key does not belong to the certificate in '${pki.server.certFile}'`);
     expect(output).not.toContain('listening');
-    expect(await readFile(config, 'utf8')).toContain('[tls]');
   });
 });
