@@ -15,6 +15,7 @@ import { join } from 'node:path';
 
 const dist = new URL('../dist/', import.meta.url);
 const { createRepo, serveDir } = await import(new URL('test/helpers/ostree-repo.js', dist).href);
+const { closeFixtureSigningKey } = await import(new URL('test/helpers/signing.js', dist).href);
 const { startTestGraphd, waitFor } = await import(new URL('test/helpers/graphd.js', dist).href);
 const { createTestbedNode, ALT_UPDATED_NODE_ARGS } = await import(new URL('test/helpers/testbed-node.js', dist).href);
 
@@ -164,6 +165,7 @@ try {
   await node.destroy();
   await graphd.close();
   await http.close();
+  await closeFixtureSigningKey();
   listener.kill();
 }
 process.exit(0);

@@ -13,6 +13,7 @@ import { connectPeer } from '../dist/src/dbus/peer.js';
 import { startBackend } from '../dist/test/helpers/alt-ostreed.js';
 import { startPrivateBus } from '../dist/test/helpers/dbus-daemon.js';
 import { createRepo, serveDir } from '../dist/test/helpers/ostree-repo.js';
+import { closeFixtureSigningKey } from '../dist/test/helpers/signing.js';
 import { createSysroot } from '../dist/test/helpers/sysroot.js';
 
 const run = promisify(execFile);
@@ -98,6 +99,7 @@ try {
   await bus.stop();
   await server.close();
   await sysroot.destroy();
+  await closeFixtureSigningKey();
 }
 const value = median(times.dbus);
 const baseline = median(times.direct);

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 
 const dist = new URL('../dist/', import.meta.url);
 const { createRepo, serveDir } = await import(new URL('test/helpers/ostree-repo.js', dist).href);
+const { closeFixtureSigningKey } = await import(new URL('test/helpers/signing.js', dist).href);
 const { startTestGraphd } = await import(new URL('test/helpers/graphd.js', dist).href);
 const { createTestbedNode } = await import(new URL('test/helpers/testbed-node.js', dist).href);
 const { FLEET_DEMO_REF, summarise, releasePolicy } = await import(new URL('scripts/demo-lib.js', dist).href);
@@ -52,7 +53,7 @@ const versions = ['20261101.0.0', '20261115.0.0', '20261122.0.0'];
 await repo.commit({ ref: FLEET_DEMO_REF, version: versions[0], timestamp: '2026-11-01 00:00:00' });
 const http = await serveDir(repo.path);
 const graphd = await startTestGraphd({ repoPath: repo.path, policies: { sisyphus: releasePolicy(versions) } });
-say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url}`);
+say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url} (every release signed with a test key; the nodes verify it)`);
 
 let fleetlockd = null;
 let fleetUrl = null;
@@ -118,6 +119,8 @@ for (const n of nodes) await n.destroy();
 await fleetlockd?.stop('SIGTERM');
 await graphd.close();
 await http.close();
+// The releases were signed and every node's remote verified them; stop the key's gpg-agent.
+await closeFixtureSigningKey();
 
 if (opt.json) {
   process.stdout.write(`${JSON.stringify(summary.json)}\n`);

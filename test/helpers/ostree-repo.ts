@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { promisify } from 'node:util';
+import { fixtureSigningKey } from './signing.js';
 
 const run = promisify(execFile);
 
@@ -58,8 +59,12 @@ export async function writeTree(dir: string, version: string, osName = 'altcos')
   await symlink('usr/lib64', join(dir, 'lib64'));
 }
 
-/** Creates an empty archive repo in a new temporary directory (or under `parent`). */
-export async function createRepo(parent?: string): Promise<FixtureRepo> {
+/**
+ * Creates an empty archive repo in a new temporary directory (or under `parent`). Its commits are
+ * signed with the fixture release key (test/helpers/signing.ts) unless `sign` is false.
+ */
+export async function createRepo(parent?: string, opts: { sign?: boolean } = {}): Promise<FixtureRepo> {
+  const key = opts.sign === false ? null : await fixtureSigningKey();
   const base = parent ?? (await mkdtemp(join(tmpdir(), 'alt-repo-')));
   const path = join(base, 'repo');
   await mkdir(path, { recursive: true });
@@ -81,6 +86,7 @@ export async function createRepo(parent?: string): Promise<FixtureRepo> {
       if (timestamp) args.push(`--timestamp=${timestamp}`);
       for (const [k, v] of Object.entries(metadata ?? {})) args.push(`--add-metadata-string=${k}=${v}`);
       const checksum = await ostree(args);
+      if (key !== null) await key.sign(path, checksum);
       // Pulls resolve refs from the summary: refresh it after every commit (stale-summary trap).
       await ostree([`--repo=${path}`, 'summary', '-u']);
       return { ref, version, checksum };

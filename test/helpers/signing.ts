@@ -58,7 +58,12 @@ export async function createSigningKey(name = 'alt-updated test releases', paren
  */
 export async function requireSignatures(repoPath: string, remote: string, trusted: readonly SigningKey[]): Promise<void> {
   await run('ostree', [`--repo=${repoPath}`, 'config', 'set', `remote "${remote}".gpg-verify`, 'true']);
-  for (const key of trusted) {
+  await trustKeys(repoPath, remote, trusted);
+}
+
+/** Adds `keys` to the keyring of `remote` (its gpg-verify setting stays as it is). */
+export async function trustKeys(repoPath: string, remote: string, keys: readonly SigningKey[]): Promise<void> {
+  for (const key of keys) {
     await run('ostree', [`--repo=${repoPath}`, 'remote', 'gpg-import', remote, '-k', key.publicKeyFile]);
   }
 }
@@ -67,4 +72,23 @@ export async function requireSignatures(repoPath: string, remote: string, truste
 export async function ostreeHasEd25519(): Promise<boolean> {
   const { stdout } = await run('ostree', ['--version']);
   return /sign-ed25519/.test(stdout);
+}
+
+let fixtureKey: Promise<SigningKey> | null = null;
+
+/**
+ * The release key every fixture repo signs its commits with and every fixture sysroot's remote
+ * trusts (gpg-verify=true), made once per process (per test file under vitest) in the temp dir, so
+ * that tests, the demo and the benchmarks run with signature verification on, as shipped.
+ */
+export function fixtureSigningKey(): Promise<SigningKey> {
+  fixtureKey ??= createSigningKey('alt-updated fixture releases');
+  return fixtureKey;
+}
+
+/** Stops the fixture key's gpg-agent and removes it (the demo and benchmarks call this at exit). */
+export async function closeFixtureSigningKey(): Promise<void> {
+  const key = fixtureKey;
+  fixtureKey = null;
+  if (key !== null) await (await key).close();
 }

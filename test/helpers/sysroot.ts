@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { fixtureSigningKey } from './signing.js';
 
 const run = promisify(execFile);
 // The shell helpers live beside the TypeScript source; from dist/test/helpers (demo, benches) use those.
@@ -94,7 +95,9 @@ export async function createSysroot(opts: SysrootOptions): Promise<TestSysroot> 
   await sh('ostree', ['admin', 'init-fs', path]);
   await sh('ostree', ['admin', 'os-init', osname, `--sysroot=${path}`]);
   // Added before the first deploy, so the remote lives in the repo config (visible inside the chroot).
-  await sh('ostree', [`--repo=${repo}`, 'remote', 'add', '--no-gpg-verify', remote, opts.repoUrl, opts.ref]);
+  // Verification on, as shipped: the remote trusts the fixture release key every fixture repo signs with.
+  const key = await fixtureSigningKey();
+  await sh('ostree', [`--repo=${repo}`, 'remote', 'add', `--gpg-import=${key.publicKeyFile}`, remote, opts.repoUrl, opts.ref]);
   await sh('ostree', [`--repo=${repo}`, 'pull', remote, opts.commit ? `${opts.ref}@${opts.commit}` : opts.ref]);
   await sh('ostree', ['admin', 'deploy', `--sysroot=${path}`, `--os=${osname}`, `${remote}:${opts.ref}`]);
   const checksum = (await sh('ostree', [`--repo=${repo}`, 'rev-parse', `${remote}:${opts.ref}`])).stdout.trim();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
 import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
-import { createSigningKey, requireSignatures, type SigningKey } from '../../helpers/signing.js';
+import { createSigningKey, fixtureSigningKey, requireSignatures, type SigningKey } from '../../helpers/signing.js';
 import { createTestbedNode, type TestbedNode } from '../../helpers/testbed-node.js';
 import { agentMetric, agentToml, debugRecords, REF, since } from './support.js';
 
@@ -19,8 +19,10 @@ describe('alt-updated with signed releases', () => {
 
   beforeAll(async () => {
     key = await createSigningKey('alt releases');
-    repo = await createRepo();
+    repo = await createRepo(undefined, { sign: false });
     const v1 = await repo.commit({ ref: REF, version: '20261101.0.0', timestamp: '2026-11-01 00:00:00' });
+    // The fixture sysroot's remote trusts the fixture key: the booted commit carries both signatures.
+    await (await fixtureSigningKey()).sign(repo.path, v1.checksum);
     await key.sign(repo.path, v1.checksum);
     http = await serveDir(repo.path);
     graphd = await startTestGraphd({ repoPath: repo.path });

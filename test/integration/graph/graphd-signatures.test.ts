@@ -53,7 +53,7 @@ describe('alt-graphd signature filter', () => {
     keyring = join(base, 'trusted.gpg.d');
     await mkdir(keyring);
     await copyFile(trusted.publicKeyFile, join(keyring, 'alt-releases.gpg'));
-    const repo = await createRepo(base);
+    const repo = await createRepo(base, { sign: false });
     const signers = [trusted, null, stranger, trusted];
     for (const [i, signer] of signers.entries()) {
       const commit = await repo.commit({ ref: REF, version: `2026110${i + 1}.0.0`, timestamp: `2026-11-0${i + 1} 00:00:00 +0000` });

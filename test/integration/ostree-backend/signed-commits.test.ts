@@ -10,7 +10,7 @@ import { CommitRefusedError } from '../../../src/ostree/backend/verification.js'
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
 import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
 import { createRepo, ostree, type FixtureCommit, type FixtureRepo } from '../../helpers/ostree-repo.js';
-import { createSigningKey, requireSignatures, type SigningKey } from '../../helpers/signing.js';
+import { createSigningKey, fixtureSigningKey, trustKeys, type SigningKey } from '../../helpers/signing.js';
 import { connectClient, opts, runTransaction, type Client } from './rpmostree-client.js';
 
 const REF = BACKEND_REF;
@@ -48,8 +48,10 @@ describe('alt-ostreed and signed commits', () => {
 
   beforeAll(async () => {
     [trusted, stranger] = await Promise.all([createSigningKey('trusted releases'), createSigningKey('a stranger')]);
-    repo = await createRepo();
+    repo = await createRepo(undefined, { sign: false });
     c.boot = await repo.commit({ ref: REF, version: '20260101.0', timestamp: '2026-01-01 00:00:00' });
+    // The fixture sysroot's remote trusts the fixture key: the booted commit carries both signatures.
+    await (await fixtureSigningKey()).sign(repo.path, c.boot.checksum);
     await trusted.sign(repo.path, c.boot.checksum);
     c.signed = await repo.commit({ ref: REF, version: '20260201.0', timestamp: '2026-02-01 00:00:00' });
     await trusted.sign(repo.path, c.signed.checksum);
@@ -60,7 +62,9 @@ describe('alt-ostreed and signed commits', () => {
     await trusted.sign(repo.path, c.altered.checksum);
     await alterObjectOf(repo, c.altered, c.signed);
     const w = (world = await startBackendWorld(repo, c.boot.checksum));
-    await requireSignatures(join(w.sysroot.path, 'ostree/repo'), w.sysroot.remote, [trusted]);
+    // Only the key is added: the fixture sysroot's remote verifies signatures as shipped (gpg-verify
+    // is not set by this test), so the refusals below also prove the fixtures run with it on.
+    await trustKeys(join(w.sysroot.path, 'ostree/repo'), w.sysroot.remote, [trusted]);
     daemon = await startBackend({ busAddress: w.bus.address, sysroot: w.sysroot });
     client = await connectClient(w.bus.address);
   });
