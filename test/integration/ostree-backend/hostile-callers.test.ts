@@ -144,6 +144,16 @@ describe('alt-ostreed against local users and hostile input', () => {
     expect(await runTransaction(address)).toMatchObject({ started: true, success: true });
   });
 
+  it("answers another user's identical call busy instead of handing it a socket it cannot use", async () => {
+    daemon = await startBackend({ busAddress: bus.address, sysroot, users: [String(NOBODY)], methods: ['GetOS', 'Deploy'] });
+    client = await connectClient(bus.address);
+    const address = String(await client.callOS('Deploy', `revision=${c[1]!.checksum}`, opts(DEPLOY_OPTS)));
+    const joined = await asNobody(bus, 'deploy', c[1]!.checksum);
+    expect(joined.error?.name).toBe('org.gtk.GDBus.UnmappedGError.Quark._g_2dio_2derror_2dquark.Code26');
+    expect(joined.error?.text).toMatch(/^Transaction in progress/);
+    expect(await runTransaction(address)).toMatchObject({ started: true, success: true, error: '' });
+  });
+
   it('hands a configured non-root caller a socket only it (and root) can connect to', async () => {
     daemon = await startBackend({ busAddress: bus.address, sysroot, users: [String(NOBODY)], methods: ['GetOS', 'Deploy'] });
     expect(await asNobody(bus, 'deploy', c[1]!.checksum)).toEqual({ result: { success: true, error: '' } });
