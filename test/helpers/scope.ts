@@ -151,7 +151,9 @@ export async function closeScope(dir: string, previousTmp: string | undefined): 
   if (previousTmp === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = previousTmp;
   const pids = await terminate([...(await recordedProcesses(dir)), ...markedProcesses((s) => s === dir)]);
-  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  // Not a failure of the file's tests (e.g. a non-root run meeting a dir a test made unreadable):
+  // say so; the run's teardown tries again.
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => console.warn(`test cleanup: cannot remove ${dir}: ${String(err)}`));
   return pids;
 }
 

@@ -53,6 +53,13 @@ async function subRun(fixture: string): Promise<{ code: number | null; output: s
 }
 
 describe('test cleanup (issue 11)', () => {
+  it('lets a tidy suite pass (exit 0) and leaves nothing after it either', async () => {
+    const r = await subRun('passes');
+    expect(r.code, r.output).toBe(0);
+    expect(r.running).toEqual([]);
+    expect(r.tmpLeft).toEqual([]);
+  });
+
   for (const [fixture, how] of [
     ['fails-mid-suite', 'a suite that fails before its own cleanup'],
     ['worker-dies', 'a suite whose vitest worker is killed'],
