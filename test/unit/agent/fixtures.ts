@@ -26,7 +26,7 @@ export function testSettings(over: {
 } = {}): Settings {
   return {
     agent: { timing: { steadyIntervalSecs: over.steadyIntervalSecs ?? 300, stagedIntervalSecs: over.stagedIntervalSecs ?? 300 }, metrics: { listen: null } },
-    cincinnati: { baseUrl: 'http://127.0.0.1:1/' },
+    cincinnati: { baseUrl: 'http://127.0.0.1:1/', caFile: null },
     identity: { group: 'default', nodeUuid: null, rolloutWariness: null, stream: null },
     updates: {
       enabled: over.enabled ?? true,
@@ -34,7 +34,7 @@ export function testSettings(over: {
       strategy: over.strategy ?? 'immediate',
       maxStageAttempts: over.maxStageAttempts ?? 12,
       abandonSecs: over.abandonSecs ?? 86_400,
-      fleetLock: { baseUrl: null, token: null },
+      fleetLock: { baseUrl: null, token: null, caFile: null, clientCertFile: null, clientKeyFile: null },
       periodic: { timeZone: over.timeZone ?? 'UTC', windows: over.windows ?? [] },
     },
   };
