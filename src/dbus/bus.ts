@@ -120,10 +120,10 @@ export async function getNameOwner(bus: MessageBus, name: string): Promise<strin
 
 /**
  * Calls `listener(newOwner)` whenever the owner of `name` changes (empty string = vanished), via
- * the bus's `NameOwnerChanged` signal, and once with '' when `name` has no owner by the time the
- * match is in place (as GLib's g_bus_watch_name): a caller that left the bus while we were still
- * handling its call is reported too, although its signal went out before we listened. A report
- * never repeats the previous one. Returns an unsubscribe function.
+ * the bus's `NameOwnerChanged` signal. A unique name (`:1.7`) that is already gone once the match
+ * is in place is reported as vanished too: a caller that left the bus while we were still handling
+ * its call sent its signal before we listened, and it never comes back. A report never repeats the
+ * previous one. Returns an unsubscribe function.
  */
 export async function watchNameOwner(bus: MessageBus, name: string, listener: (newOwner: string) => void): Promise<() => void> {
   const rule = `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${name}'`;
@@ -146,7 +146,7 @@ export async function watchNameOwner(bus: MessageBus, name: string, listener: (n
   };
   bus.on('message', onMessage);
   // After the match: a departure from here on arrives as a signal; one before it only shows here.
-  if ((await getNameOwner(bus, name).catch(() => undefined)) === null) report('');
+  if (name.startsWith(':') && (await getNameOwner(bus, name).catch(() => undefined)) === null) report('');
   return () => {
     bus.off('message', onMessage);
     bus.call(driverCall('RemoveMatch', 's', [rule])).catch(() => undefined);
