@@ -1,6 +1,7 @@
 // alt-fleetlockd HTTP service: routing, stale-lock sweeper, config reload, and the listener (plain
 // or TLS). Built from injected dependencies so tests run it in-process with a ManualClock.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { constants as cryptoConstants } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { MonotonicClock } from '../../common/clock.js';
@@ -154,10 +155,15 @@ export async function listen(config: ServerConfig, service: FleetLockService, tl
     const { cert, key, clientCa } = material;
     // The handshake lets a client without a certificate through (rejectUnauthorized: false) so that
     // requireClientCert can answer it with an error that says why; no request is served unverified.
+    // No session tickets: Node reports a resumed session as `authorized` whatever the first
+    // handshake found (even without a certificate), so nothing may be resumed.
     server =
       clientCa === null
         ? createHttpsServer({ cert, key }, service.handle)
-        : createHttpsServer({ cert, key, ca: clientCa, requestCert: true, rejectUnauthorized: false }, requireClientCert(service.handle));
+        : createHttpsServer(
+            { cert, key, ca: clientCa, requestCert: true, rejectUnauthorized: false, secureOptions: cryptoConstants.SSL_OP_NO_TICKET },
+            requireClientCert(service.handle),
+          );
   } else {
     server = createHttpServer(service.handle);
   }

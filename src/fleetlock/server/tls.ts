@@ -81,6 +81,12 @@ export function requireClientCert(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const socket = req.socket as TLSSocket;
+    // A resumed session's `authorized` is not a verdict on this client (the listener issues no
+    // tickets, so this is only a guard): fail closed.
+    if (socket.isSessionReused()) {
+      sendError(res, 'client_cert_rejected', 'the client certificate was not accepted: a resumed TLS session cannot prove it; reconnect');
+      return;
+    }
     if (socket.authorized) {
       handle(req, res);
       return;
