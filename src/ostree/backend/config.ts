@@ -25,7 +25,7 @@ export interface BackendConfig {
   readonly commandPrefix: readonly string[];
   /** Command run to reboot after FinalizeDeployment. @default ["systemctl", "reboot"] */
   readonly rebootCommand: readonly string[];
-  /** Unix socket path of the per-transaction peer-to-peer server. @default "/run/rpm-ostree-transaction.sock" */
+  /** Per-transaction peer-to-peer socket; bound as `<socket>.d/<name>` (transaction.ts `privateSocketPath`). @default "/run/rpm-ostree-transaction.sock" */
   readonly transactionSocket: string;
   /** Seconds after a transaction finished before lingering peers are disconnected. @default 30 */
   readonly forceCloseSecs: number;
