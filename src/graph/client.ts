@@ -147,7 +147,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
           connect: { timeout: opts.connectTimeoutMs ?? 30_000, ...tls },
           requestTls: tls,
-          proxyTls: tls.ca === undefined ? {} : { ca: tls.ca },
+          proxyTls: tls,
         })
       : null;
   // Zincati's HTTP client (reqwest) follows up to 10 redirects; do the same.

@@ -8,7 +8,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { TlsFileError } from './errors.js';
 
 /** Host CA bundles, probed in this order; the first that holds a certificate wins. */
@@ -149,8 +149,17 @@ export async function loadClientTls(
   return { ca: [...host.pem, ...extra], cert: pair?.cert ?? null, key: pair?.key ?? null };
 }
 
-/** `tls` as node:tls connect options (`ca`, `cert`, `key`); empty when absent, i.e. Node's defaults. */
-export function tlsConnectOptions(tls: ClientTls | undefined): { ca?: string[]; cert?: string; key?: string } {
+/**
+ * `tls` as node:tls connect options: one SecureContext built here and shared by every connection
+ * (a host bundle holds ~150 CAs; passing `ca` would parse them again per connection). Empty when
+ * `tls` is absent, i.e. Node's defaults.
+ */
+export function tlsConnectOptions(tls: ClientTls | undefined): { secureContext?: SecureContext } {
   if (tls === undefined) return {};
-  return { ca: [...tls.ca], ...(tls.cert === null ? {} : { cert: tls.cert }), ...(tls.key === null ? {} : { key: tls.key }) };
+  const secureContext = createSecureContext({
+    ca: [...tls.ca],
+    ...(tls.cert === null ? {} : { cert: tls.cert }),
+    ...(tls.key === null ? {} : { key: tls.key }),
+  });
+  return { secureContext };
 }
