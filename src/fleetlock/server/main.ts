@@ -40,6 +40,10 @@ async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger({ name: 'alt-fleetlockd', format: args.logFormat, level: args.logLevel });
   const config = args.config;
+  // Installed first: SIGHUP's default action kills the process, and one can arrive at any time (a
+  // reload right after start), also before the service exists to reload.
+  let onHangup = (): void => logger.warn({}, 'SIGHUP ignored: still starting');
+  process.on('SIGHUP', () => onHangup());
   // TLS files are checked before anything opens, so a bad one is a start-up error naming its key.
   let tls: ServerTlsMaterial | null;
   try {
@@ -78,12 +82,8 @@ async function run(argv: string[]): Promise<number> {
     });
   }, 5000);
   watchdog.unref();
-  logger.info(
-    { event: 'listening', url: server.url, store: store.engine, groups: [...config.groups.keys()] },
-    'alt-fleetlockd listening',
-  );
   const source = args.source;
-  process.on('SIGHUP', () => {
+  onHangup = () => {
     // Without a file there is nothing to re-read, but SIGHUP must not kill the server either.
     if (source.kind !== 'file') {
       logger.warn({}, 'SIGHUP ignored: started without --config, nothing to reload');
@@ -94,7 +94,11 @@ async function run(argv: string[]): Promise<number> {
     } catch (err: unknown) {
       logger.error({ err: errorChain(err) }, 'configuration reload failed; keeping the old configuration');
     }
-  });
+  };
+  logger.info(
+    { event: 'listening', url: server.url, store: store.engine, groups: [...config.groups.keys()] },
+    'alt-fleetlockd listening',
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());

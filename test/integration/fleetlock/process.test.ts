@@ -156,6 +156,22 @@ describe('alt-fleetlockd command line', () => {
     expect(await readFile(join(dir, 's', 'fleetlock.journal'), 'utf8')).toContain('"group":"db"');
   });
 
+  it('survives a SIGHUP sent the moment it starts listening', async () => {
+    // SIGHUP's default action is to exit; the handler used to be installed just after the
+    // 'listening' line, so a reload right after start often killed the server.
+    dir = await mkdtemp(join(tmpdir(), 'fleetlockd-proc-'));
+    for (let i = 0; i < 5; i++) {
+      const s = await start(['--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', join(dir, `s${i}`)]);
+      s.child.kill('SIGHUP');
+      for (let t = 0; t < 250 && !s.output().includes('SIGHUP ignored') && s.child.exitCode === null && s.child.signalCode === null; t++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(s.child.signalCode).toBeNull();
+      expect(s.output()).toContain('SIGHUP ignored');
+      expect(await s.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('exits 2 naming the file and key for an invalid configuration', async () => {
     dir = await mkdtemp(join(tmpdir(), 'fleetlockd-proc-'));
     const path = join(dir, 'bad.toml');
