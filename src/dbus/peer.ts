@@ -100,7 +100,7 @@ export async function connectPeer(address: string, opts: ConnectPeerOptions = {}
 export interface PeerServer {
   /** The address clients connect to: `unix:path=<path>,guid=<guid>`. */
   readonly address: string;
-  /** Stops listening, drops every live connection and removes the socket file. */
+  /** Stops listening, drops every live connection and removes the socket file (with `connectableBy`: its directory). */
   close(): Promise<void>;
 }
 
