@@ -38,6 +38,7 @@ function exercise(m: AgentMetrics): void {
   m.postponed();
   m.activeUsers(2);
   m.releaseAbandoned();
+  m.releaseRefused('unsigned');
 }
 
 function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
@@ -93,7 +94,7 @@ describe('agent/operator/metrics-server', () => {
     const res = await promtoolCheck(text);
     expect(res.output).toBe('');
     expect(res.code).toBe(0);
-    expect(text.match(/^# TYPE /gm)).toHaveLength(32);
+    expect(text.match(/^# TYPE /gm)).toHaveLength(33);
   });
 
   it('serves the same text over loopback HTTP at /metrics with the 0.0.4 content type', async () => {
