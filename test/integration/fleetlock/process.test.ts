@@ -147,7 +147,8 @@ describe('alt-fleetlockd command line', () => {
     const s = await start(['--listen', '127.0.0.1:0', '--group', 'default=1', '--group', 'db=2', '--state-dir', join(dir, 's')]);
     const c = createFleetLockClient({ baseUrl: s.url });
     s.child.kill('SIGHUP'); // nothing to reload without a file, but it must not stop the server
-    for (let i = 0; i < 100 && !s.output().includes('SIGHUP ignored'); i++) await new Promise((r) => setTimeout(r, 20));
+    // Waits for the event (the log line), with a deadline a loaded machine cannot hit by accident.
+    for (let i = 0; i < 1500 && !s.output().includes('SIGHUP ignored'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(s.output()).toContain('SIGHUP ignored');
     await c.preReboot({ id: 'a', group: 'db' });
     await c.preReboot({ id: 'b', group: 'db' });
@@ -163,7 +164,7 @@ describe('alt-fleetlockd command line', () => {
     for (let i = 0; i < 5; i++) {
       const s = await start(['--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', join(dir, `s${i}`)]);
       s.child.kill('SIGHUP');
-      for (let t = 0; t < 250 && !s.output().includes('SIGHUP ignored') && s.child.exitCode === null && s.child.signalCode === null; t++) {
+      for (let t = 0; t < 1500 && !s.output().includes('SIGHUP ignored') && s.child.exitCode === null && s.child.signalCode === null; t++) {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(s.child.signalCode).toBeNull();
