@@ -61,7 +61,7 @@ describe('alt-updated end to end (immediate strategy)', () => {
   it('stages, finalizes and reboots into a new release exactly once, then polls from it', async () => {
     const v2 = await repo.commit({ ref: REF, version: '20261115.0.0' });
     await waitFor('the simulated reboot', async () => (await node.reboots()) === 1);
-    await waitFor('the agent to finish the update', () => events().includes('update_finalized'), 10_000);
+    await waitFor('the agent to finish the update', () => events().includes('update_finalized'), 60_000);
     expect(events()).toEqual(expect.arrayContaining(['update_found', 'update_staged', 'update_finalizing', 'update_finalized']));
     await node.powerCycleIfRebooted();
     expect(await node.sysroot.bootedChecksum()).toBe(v2.checksum);

@@ -46,7 +46,7 @@ describe('alt-updated started before its backend answers', () => {
 
   it('sends READY=1 with a STATUS= naming the backend it waits for, and carries on once the backend answers', async () => {
     await node.startAgent(); // the agent alone: alt-ostreed is not running
-    await waitFor('READY=1 while the backend is down', () => sent().some((m) => m.includes('READY=1')), 15_000);
+    await waitFor('READY=1 while the backend is down', () => sent().some((m) => m.includes('READY=1')), 60_000);
     const ready = sent().find((m) => m.includes('READY=1'))!;
     expect(ready.find((a) => a.startsWith('STATUS='))).toMatch(/^STATUS=waiting for the ostree backend/);
     await waitFor('a failed deployments query', () => node.records.filter((r) => r.event === 'deployments_query_failed').length >= 2);

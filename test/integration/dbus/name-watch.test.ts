@@ -28,7 +28,7 @@ describe('watchNameOwner', () => {
       name,
       leave: async () => {
         bus.disconnect();
-        await waitFor(`${name} to leave the bus`, async () => (await getNameOwner(watcher, name)) === null, 10_000);
+        await waitFor(`${name} to leave the bus`, async () => (await getNameOwner(watcher, name)) === null, 30_000);
       },
     };
   };
@@ -49,7 +49,7 @@ describe('watchNameOwner', () => {
     const stop = await watchNameOwner(watcher, c.name, (owner) => seen.push(owner));
     expect(seen).toEqual([]);
     await c.leave();
-    await waitFor('the owner to be reported gone', () => seen.length > 0, 5_000);
+    await waitFor('the owner to be reported gone', () => seen.length > 0, 30_000);
     stop();
     expect(seen).toEqual(['']);
   });

@@ -62,7 +62,7 @@ describe('alt-updatectl fleetlock', () => {
     await runCli(['fleetlock', 'lock', '--url', srv.url, '--id', 'holder', '--group', 'default']);
     const waiting = runCli(['fleetlock', 'lock', '--url', srv.url, '--id', 'waiter', '--group', 'default', '--wait', '--retry-secs', '0.2', '--timeout-secs', '60']);
     const refused = () => srv.logs.some((l) => l.fields['id'] === 'waiter' && l.msg.startsWith('lock refused'));
-    for (let i = 0; i < 500 && !refused(); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && !refused(); i++) await new Promise((r) => setTimeout(r, 20));
     expect(refused()).toBe(true);
     expect((await runCli(['fleetlock', 'unlock', '--url', srv.url, '--id', 'holder', '--group', 'default'])).code).toBe(0);
     const r = await waiting;

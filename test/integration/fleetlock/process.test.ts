@@ -136,7 +136,7 @@ describe.each([
     expect(await kindOf(c.preReboot({ id: 'c', group: 'default' }))).toBe('failed_lock_semaphore_full');
     await writeConfig(store, 3);
     second.child.kill('SIGHUP');
-    for (let i = 0; i < 100 && !second.output().includes('event=config_reloaded'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && !second.output().includes('event=config_reloaded'); i++) await new Promise((r) => setTimeout(r, 20));
     await c.preReboot({ id: 'c', group: 'default' });
   });
 });

@@ -60,7 +60,7 @@ describe('graph-server poll loop', () => {
       await new Promise((r) => setTimeout(r, 100));
       expect(g.service.stats.rebuilds).toBe(1);
       clock.advance(1_000);
-      for (let i = 0; i < 100 && g.service.graphs()[0]?.nodes.length !== 2; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && g.service.graphs()[0]?.nodes.length !== 2; i++) await new Promise((r) => setTimeout(r, 50));
       expect(g.service.graphs()[0]?.nodes).toHaveLength(2);
       expect(g.service.graphs()[0]?.edges.map((e) => [...e])).toEqual([[0, 1]]);
     } finally {
