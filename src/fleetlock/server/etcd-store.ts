@@ -25,6 +25,9 @@ export function groupKey(prefix: string, group: string): string {
   return `${prefix}/groups/${group}`;
 }
 
+/** etcd's default limit of operations per transaction (`--max-txn-ops`). */
+const TXN_OPS = 128;
+
 /** The etcd key prefix of a group's lease keys. */
 export function leaseKeyPrefix(prefix: string, group: string): string {
   return `${prefix}/leases/${group}/`;
@@ -111,7 +114,11 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<StoreBacken
         for (const id of ids) puts.push({ key: `${leaseKeyPrefix(prefix, group)}${id}`, value: Buffer.from(lease), lease });
       }
       const body = { ...serializeGroupState(next), ...(plan.leased.size > 0 ? { leased: [...plan.leased].sort() } : {}) };
-      const deletes = plan.drop.map((id) => `${leaseKeyPrefix(prefix, group)}${id}`);
+      // etcd caps a transaction at 128 operations (--max-txn-ops); puts are bounded by the store's
+      // batch size. A lease key not deleted here is harmless: only holders listed in `leased` are
+      // looked up, and it expires with its lease.
+      const room = Math.max(0, TXN_OPS - 1 - puts.length);
+      const deletes = plan.drop.slice(0, room).map((id) => `${leaseKeyPrefix(prefix, group)}${id}`);
       const r = await gw.compareAndSwap(groupKey(prefix, group), expected.version, Buffer.from(JSON.stringify(body)), { puts, deletes });
       if (!r.ok) {
         // Unused leases would only expire on their own; revoke them now to keep the cluster tidy.

@@ -86,6 +86,11 @@ interface Lane {
 export interface LockStoreOptions {
   /** Compare-and-swap losses tolerated per batch before failing it. @default 64 */
   readonly maxConflicts?: number;
+  /**
+   * Most requests committed in one batch. Each touches at most one holder, so this also bounds the
+   * lease puts of an etcd transaction (etcd refuses more than 128 operations by default). @default 100
+   */
+  readonly maxBatch?: number;
 }
 
 /**
@@ -97,6 +102,7 @@ export interface LockStoreOptions {
  */
 export function createLockStore(backend: StoreBackend, opts: LockStoreOptions = {}): LockStore {
   const maxConflicts = opts.maxConflicts ?? 64;
+  const maxBatch = opts.maxBatch ?? 100;
   const lanes = new Map<string, Lane>();
   const idle = new Set<() => void>();
   let closed = false;
@@ -153,7 +159,7 @@ export function createLockStore(backend: StoreBackend, opts: LockStoreOptions = 
 
   const drain = async (group: string, l: Lane): Promise<void> => {
     while (l.queue.length > 0) {
-      const batch = l.queue.splice(0);
+      const batch = l.queue.splice(0, maxBatch);
       try {
         await runBatch(group, l, batch);
       } catch (err: unknown) {

@@ -10,7 +10,9 @@ import { ManualClock } from '../../../src/common/clock.js';
 import { createFleetLockClient } from '../../../src/fleetlock/client.js';
 import { FleetLockError } from '../../../src/fleetlock/errors.js';
 import { createEtcdGateway } from '../../../src/fleetlock/server/etcd-gateway.js';
-import { leaseKeyPrefix } from '../../../src/fleetlock/server/etcd-store.js';
+import { leaseKeyPrefix, openEtcdStore } from '../../../src/fleetlock/server/etcd-store.js';
+import { expireStale, recursiveLock } from '../../../src/fleetlock/server/semaphore.js';
+import { createLockStore } from '../../../src/fleetlock/server/store.js';
 import { startEtcd, type EtcdCluster } from '../../helpers/etcd.js';
 import { freshPrefix, group, SAT_0130, startInProcess, type InProcess, type StoreSpec } from './harness.js';
 
@@ -118,6 +120,29 @@ describe('stale-lock expiry with the etcd store', () => {
       expect(keys).toEqual([`${leaseKeyPrefix(prefix, 'default')}b`]);
     } finally {
       await gw.close();
+    }
+  });
+});
+
+describe('stale-lock expiry with many holders on etcd', () => {
+  it('commits 200 locks queued at once and expires all 200 (etcd allows 128 operations per transaction)', async () => {
+    const store = createLockStore(await openEtcdStore({ endpoints: etcd.endpoints, prefix: freshPrefix() }));
+    try {
+      const policy = { slots: 300, staleAfterMs: 1000 };
+      const ids = Array.from({ length: 200 }, (_, i) => `node-${i}`);
+      // Queued in one tick: without a batch limit they would be one transaction of 200 lease puts.
+      const outcomes = await Promise.all(ids.map((id) => store.mutate('default', (s, idle) => recursiveLock(s, id, policy, 0, idle))));
+      expect(new Set(outcomes.map((o) => o.outcome))).toEqual(new Set(['acquired']));
+      let expired = 0;
+      const until = Date.now() + 15_000;
+      while (expired < 200 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 200));
+        expired += (await store.mutate('default', (s, idle) => expireStale(s, policy, idle))).expired.length;
+      }
+      expect(expired).toBe(200);
+      expect((await store.readAll()).get('default')?.holders).toEqual([]);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -94,6 +94,15 @@ describe('src/fleetlock/server/store createLockStore', () => {
     expect((await store.mutate('g', lock('a'))).outcome).toBe('acquired');
   });
 
+  it('commits at most maxBatch queued requests per write', async () => {
+    const { backend, calls } = memoryBackendForTest();
+    const store = createLockStore(backend, { maxBatch: 100 });
+    const ids = Array.from({ length: 250 }, (_, i) => `n${i}`);
+    const outcomes = await Promise.all(ids.map((id) => store.mutate('g', lock(id, 300)).then((r) => r.outcome)));
+    expect(new Set(outcomes)).toEqual(new Set(['acquired']));
+    expect(calls.writes).toBe(3);
+  });
+
   it('refuses mutations after close', async () => {
     const { backend } = memoryBackendForTest();
     const store = createLockStore(backend);
