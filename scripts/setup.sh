@@ -20,6 +20,7 @@ PKGS=(
   curl
   openssl           # TLS test certificates for alt-fleetlockd
   stress-ng         # CPU load beside a suite, to check it on a busy machine (docs/development/testing.md)
+  rpm               # rpmbuild for the ALT spec in packaging/alt (test/integration/packaging)
 )
 missing=()
 for p in "${PKGS[@]}"; do
