@@ -26,6 +26,9 @@ export interface DirLock {
 
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 
+/** Longest unix socket path (sun_path holds 108 bytes with the NUL); libuv silently truncates longer ones. */
+const MAX_SOCKET_PATH = 107;
+
 /** Connects to a lock socket: the owner's pid when it answers, 'stale' when nobody listens. */
 function probe(path: string): Promise<number | 'stale'> {
   return new Promise((resolve, reject) => {
@@ -62,6 +65,10 @@ export async function takeDirLock(dir: string): Promise<DirLock> {
   const lockPath = join(dir, LOCK_SOCKET);
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const temp = join(dir, `.lock-${tag}`);
+  if (Buffer.byteLength(temp) > MAX_SOCKET_PATH) {
+    const max = MAX_SOCKET_PATH - (Buffer.byteLength(temp) - Buffer.byteLength(dir));
+    throw new FleetLockStoreError('FLEETLOCKD_STORE_UNAVAILABLE', `state directory ${dir} is too long for its lock socket: at most ${max} bytes`);
+  }
   let server: Server;
   try {
     server = await listenAt(temp);

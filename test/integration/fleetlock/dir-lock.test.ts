@@ -1,6 +1,6 @@
 // The state directory lock (a listening unix socket): dies with its owner, and exactly one of two
 // servers starting at once over a stale lock gets it.
-import { link, mkdtemp, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,14 @@ describe('src/fleetlock/server/dir-lock', () => {
       for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/in use by process \d+/);
       await won[0]!.value.release();
     }
+  });
+
+  it('refuses a state directory whose path is too long for a unix socket instead of binding a truncated path', async () => {
+    const long = join(dir, 'd'.repeat(120 - dir.length));
+    await mkdir(long);
+    await expect(takeDirLock(long)).rejects.toThrow(`state directory ${long} is too long for its lock socket`);
+    expect(await readdir(long)).toEqual([]);
+    expect(await readdir(dir)).toEqual([long.slice(dir.length + 1)]);
   });
 
   it('is free again once released, and a release does not remove a lock it no longer owns', async () => {
