@@ -88,8 +88,8 @@ describe('systemd units', () => {
   });
 
   it('start the agent from its own #! line with the node flags the tests use, none left to the unit', async () => {
-    // As installed: /usr/bin/alt-updated is an executable link to the entry point, run by the kernel
-    // through `/usr/bin/env -S node FLAGS`; node refuses unknown or misspelt flags.
+    // The entry point runs through `/usr/bin/env -S node FLAGS` (from a link, as here, or from the
+    // launcher scripts/install.sh writes with the same FLAGS); node refuses unknown or misspelt flags.
     const text = await readFile(ALT_UPDATED, 'utf8');
     expect(shebangNodeArgs(text)).toEqual(ALT_UPDATED_NODE_ARGS);
     expect(ALT_UPDATED_NODE_ARGS).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--liftoff-only', '--no-opt']));
