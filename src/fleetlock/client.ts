@@ -5,7 +5,16 @@ import { tlsFailure } from '../tls/classify.js';
 import { isClosedSocket, probeTls } from '../tls/probe.js';
 import { tlsConnectOptions, type ClientTls } from '../tls/trust.js';
 import { FleetLockError } from './errors.js';
-import { API_PATHS, FLEETLOCK_HEADER, clientParamsBody, parseErrorBody, type ClientParams, type FleetLockApi } from './protocol.js';
+import {
+  API_PATHS,
+  FLEETLOCK_HEADER,
+  clientParamsBody,
+  parseErrorBody,
+  verdictBody,
+  type ClientParams,
+  type FleetLockApi,
+  type Verdict,
+} from './protocol.js';
 
 /** Options for {@link createFleetLockClient}. */
 export interface FleetLockClientOptions {
@@ -23,12 +32,31 @@ export interface FleetLockClientOptions {
   readonly tls?: ClientTls;
 }
 
-/** The two FleetLock operations; both resolve on 2xx and reject with {@link FleetLockError}. */
+/** What alt-fleetlockd answered to a verdict. */
+export interface VerdictReply {
+  /** The node's group is halted now (this verdict may have halted it): new slots are refused until an operator resumes it. */
+  readonly groupHalted: boolean;
+}
+
+/** The FleetLock operations; each resolves on 2xx and rejects with {@link FleetLockError}. */
 export interface FleetLockClient {
   /** RecursiveLock: reserve (or confirm) a reboot slot for `params.id` in `params.group`. */
   preReboot(params: ClientParams, signal?: AbortSignal): Promise<void>;
   /** UnlockIfHeld: release the slot `params.id` holds, a no-op when it holds none. */
   steadyState(params: ClientParams, signal?: AbortSignal): Promise<void>;
+  /**
+   * Reports how this node's update went (`POST v1/verdict`, an alt-fleetlockd extension with the
+   * same header, `client_params` and token as the lock calls). Call it once per outcome: `healthy`
+   * after the new deployment passed its checks, `failed` when the checks failed, `rolled_back` after
+   * the node went back to its previous deployment; `release` is always the version it updated *to*.
+   * Repeating a verdict is harmless (the server counts each node and release once). It neither takes
+   * nor releases a slot: release the slot with {@link steadyState} once the node is healthy.
+   *
+   * Rejects with {@link FleetLockError}: kind `not_found` or `generic_http_404` when the server is
+   * not alt-fleetlockd (poseidon/fleetlock, airlock): callers should log and carry on, since a
+   * server without verdicts simply keeps today's behaviour; `invalid_verdict` for a malformed verdict.
+   */
+  reportVerdict(params: ClientParams, verdict: Verdict, signal?: AbortSignal): Promise<VerdictReply>;
   /** Closes connections this client opened itself (only with `ca` or `tls`); the client stays usable otherwise. */
   close(): Promise<void>;
 }
@@ -51,19 +79,19 @@ const SAFE_KIND = /^[a-z0-9_]{1,64}$/;
 export function createFleetLockClient(opts: FleetLockClientOptions): FleetLockClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const { dispatcher, owned } = dispatcherFor(opts);
-  const call = async (api: FleetLockApi, params: ClientParams, signal?: AbortSignal): Promise<void> => {
+  const call = async (api: FleetLockApi, body: string, signal?: AbortSignal): Promise<unknown> => {
     const url = new URL(API_PATHS[api], opts.baseUrl);
     const headers: Record<string, string> = {
       [FLEETLOCK_HEADER]: 'true',
       'content-type': 'application/json',
     };
     if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
-    await jsonRequest({
+    return jsonRequest({
       api,
       url,
       method: 'POST',
       headers,
-      body: clientParamsBody(params),
+      body,
       timeoutMs,
       ...(signal ? { signal } : {}),
       ...(dispatcher ? { dispatcher } : {}),
@@ -71,8 +99,17 @@ export function createFleetLockClient(opts: FleetLockClientOptions): FleetLockCl
     });
   };
   return {
-    preReboot: (params, signal) => call('pre-reboot', params, signal),
-    steadyState: (params, signal) => call('steady-state', params, signal),
+    preReboot: async (params, signal) => {
+      await call('pre-reboot', clientParamsBody(params), signal);
+    },
+    steadyState: async (params, signal) => {
+      await call('steady-state', clientParamsBody(params), signal);
+    },
+    reportVerdict: async (params, verdict, signal) => {
+      const reply = await call('verdict', verdictBody(params, verdict), signal);
+      const halted = (reply as { group_halted?: unknown } | null)?.group_halted;
+      return { groupHalted: halted === true };
+    },
     close: async () => {
       await owned?.close();
     },

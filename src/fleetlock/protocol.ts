@@ -10,14 +10,44 @@ export const GROUP_PATTERN = /^[a-zA-Z0-9.-]+$/;
 /** Longest accepted holder id, in characters; the spec sets no bound, a server must. */
 export const MAX_ID_LENGTH = 256;
 
-/** The two protocol operations, named by their relative endpoint. */
-export type FleetLockApi = 'pre-reboot' | 'steady-state';
+/**
+ * The operations, named by their relative endpoint: the two of the FleetLock protocol, and
+ * `verdict`, alt-fleetlockd's extension beside them (same header, body envelope and token) through
+ * which a node reports how its update went.
+ */
+export type FleetLockApi = 'pre-reboot' | 'steady-state' | 'verdict';
 
 /** The relative path of each operation, joined onto the base URL. */
 export const API_PATHS: Readonly<Record<FleetLockApi, string>> = {
   'pre-reboot': 'v1/pre-reboot',
   'steady-state': 'v1/steady-state',
+  verdict: 'v1/verdict',
 };
+
+/**
+ * How a node's update went: `healthy` (the new deployment passed its health checks), `failed` (it
+ * failed them; the node may retry or roll back) or `rolled_back` (the node went back to its
+ * previous deployment).
+ */
+export type VerdictResult = 'healthy' | 'failed' | 'rolled_back';
+
+/** Every {@link VerdictResult}, in documentation order. */
+export const VERDICT_RESULTS: readonly VerdictResult[] = ['healthy', 'failed', 'rolled_back'];
+
+/** Longest accepted `verdict.release`, in characters. */
+export const MAX_RELEASE_LENGTH = 256;
+/** Longest accepted `verdict.reason`, in characters. */
+export const MAX_REASON_LENGTH = 1024;
+
+/** A node's verdict on one update, as sent in the `verdict` member of a `v1/verdict` body. */
+export interface Verdict {
+  /** The outcome. */
+  readonly result: VerdictResult;
+  /** The release (version) the verdict is about: the one the node updated to, not the one it rolled back to. */
+  readonly release: string;
+  /** Human-readable cause (e.g. the failed check), or null; at most {@link MAX_REASON_LENGTH} characters. */
+  readonly reason: string | null;
+}
 
 /** A lock holder identity and its reboot group, as sent in `client_params`. */
 export interface ClientParams {
@@ -74,6 +104,56 @@ export function parseClientParams(body: unknown): ParsedClientParams {
     };
   }
   return { ok: true, params: { id, group } };
+}
+
+/** Outcome of validating a `v1/verdict` body: params and verdict, or why they are unusable. */
+export type ParsedVerdict =
+  | { readonly ok: true; readonly params: ClientParams; readonly verdict: Verdict }
+  | { readonly ok: false; readonly kind: 'invalid_body' | 'invalid_client_params' | 'invalid_verdict'; readonly value: string };
+
+/** Why `text` cannot be stored and logged as one field (control characters, bad Unicode, too long), or null. */
+function textProblem(text: string, max: number): string | null {
+  if (text.length > max) return `must be at most ${max} characters`;
+  if (CONTROL.test(text)) return 'must not contain control characters';
+  if (LONE_SURROGATE.test(text)) return 'must be well-formed Unicode (no unpaired surrogate escape)';
+  return null;
+}
+
+/** Validates an already JSON-decoded `v1/verdict` body: `client_params` as for the lock calls, plus `verdict`. */
+export function parseVerdictBody(body: unknown): ParsedVerdict {
+  const cp = parseClientParams(body);
+  if (!cp.ok) return cp;
+  const v = (body as Record<string, unknown>)['verdict'];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return { ok: false, kind: 'invalid_body', value: "request body must have an object 'verdict'" };
+  }
+  const { result, release, reason } = v as Record<string, unknown>;
+  if (typeof result !== 'string' || !(VERDICT_RESULTS as readonly string[]).includes(result)) {
+    return { ok: false, kind: 'invalid_verdict', value: `'verdict.result' must be one of ${VERDICT_RESULTS.join(', ')}` };
+  }
+  if (typeof release !== 'string' || release.trim().length === 0) {
+    return { ok: false, kind: 'invalid_verdict', value: "'verdict.release' must be a non-empty string" };
+  }
+  const badRelease = textProblem(release, MAX_RELEASE_LENGTH);
+  if (badRelease !== null) return { ok: false, kind: 'invalid_verdict', value: `'verdict.release' ${badRelease}` };
+  if (reason !== undefined && reason !== null && typeof reason !== 'string') {
+    return { ok: false, kind: 'invalid_verdict', value: "'verdict.reason' must be a string or null" };
+  }
+  const badReason = typeof reason === 'string' ? textProblem(reason, MAX_REASON_LENGTH) : null;
+  if (badReason !== null) return { ok: false, kind: 'invalid_verdict', value: `'verdict.reason' ${badReason}` };
+  return {
+    ok: true,
+    params: cp.params,
+    verdict: { result: result as VerdictResult, release, reason: typeof reason === 'string' && reason.length > 0 ? reason : null },
+  };
+}
+
+/** Builds the `v1/verdict` request body. */
+export function verdictBody(params: ClientParams, verdict: Verdict): string {
+  return JSON.stringify({
+    client_params: { id: params.id, group: params.group },
+    verdict: { result: verdict.result, release: verdict.release, reason: verdict.reason },
+  });
 }
 
 /** Builds the protocol request body for `params`. */

@@ -14,6 +14,7 @@ function scriptedClient(fail: { preReboot?: unknown; steadyState?: unknown }): F
     steadyState: async () => {
       if (fail.steadyState !== undefined) throw fail.steadyState;
     },
+    reportVerdict: async () => ({ groupHalted: false }),
     close: async () => undefined,
   };
 }

@@ -51,6 +51,31 @@ describe('src/fleetlock/client', () => {
     expect(err.message).toMatch(message);
   });
 
+  it('POSTs v1/verdict with client_params, the verdict and the token, and reads whether the group is halted', async () => {
+    const verdict = { result: 'rolled_back' as const, release: '2026.12.1', reason: 'check sshd failed' };
+    const pool = agent.get('http://fl.example');
+    pool
+      .intercept({
+        path: '/fleet_lock/v1/verdict',
+        method: 'POST',
+        headers: (h) => h['fleet-lock-protocol'] === 'true' && h['authorization'] === 'Bearer t0k',
+        body: (b) => JSON.stringify(JSON.parse(b)) === JSON.stringify({ client_params: params, verdict }),
+      })
+      .reply(200, { result: 'recorded', group_halted: true });
+    pool.intercept({ path: '/fleet_lock/v1/verdict', method: 'POST' }).reply(200, { result: 'recorded', group_halted: false });
+    const client = createFleetLockClient({ baseUrl: 'http://fl.example/fleet_lock/', dispatcher: agent, token: 't0k' });
+    await expect(client.reportVerdict(params, verdict)).resolves.toEqual({ groupHalted: true });
+    await expect(client.reportVerdict(params, { ...verdict, result: 'healthy', reason: null })).resolves.toEqual({ groupHalted: false });
+  });
+
+  it('rejects a verdict to a server without the endpoint with its 404 kind, api verdict', async () => {
+    agent.get('http://fl.example').intercept({ path: '/v1/verdict', method: 'POST' }).reply(404, 'page not found');
+    const err = (await createFleetLockClient({ baseUrl: 'http://fl.example/', dispatcher: agent })
+      .reportVerdict(params, { result: 'failed', release: '1', reason: null })
+      .catch((e: unknown) => e)) as FleetLockError;
+    expect(err).toMatchObject({ code: 'FLEETLOCK_REQUEST_FAILED', kind: 'generic_http_404', status: 404, api: 'verdict' });
+  });
+
   it('reports client_failed_request when no response arrives', async () => {
     agent.get('http://fl.example').intercept({ path: '/v1/pre-reboot', method: 'POST' }).replyWithError(new Error('connection refused'));
     const err = (await createFleetLockClient({ baseUrl: 'http://fl.example/', dispatcher: agent }).preReboot(params).catch((e: unknown) => e)) as FleetLockError;
