@@ -1,6 +1,8 @@
 // One graph check with its side effects: metrics, dead-end notice, rollback protection.
 import { errorChain } from '../common/errors.js';
 import { describeRelease, type Release } from '../graph/release.js';
+import { payloadImage } from '../graph/select.js';
+import { deploymentPayload } from '../ostree/deployment.js';
 import { strategyErrorKind } from '../strategies/errors.js';
 import type { AgentDeps, AgentMemory } from './context.js';
 import { acceptTarget } from './decide.js';
@@ -36,7 +38,22 @@ export async function checkForUpdate(
   }
   mem.lastCheckMs = nowMs;
   if (result.deadend !== null) await applyDeadend(deps, mem, log, result.deadend.isDeadend, result.deadend.reason);
+  if (result.bootedInGraph === false) {
+    // Zincati answers "no update" here too (fedora-coreos-tracker#2066); say so instead of silence.
+    log.info(
+      { event: 'booted_not_in_graph', payload: deploymentPayload(booted), oci: booted.image != null },
+      `the booted ${booted.image != null ? 'image' : 'commit'} ${deploymentPayload(booted)} is not in the update graph (a fresh install or a release the server no longer lists); no update`,
+    );
+  }
   const target = acceptTarget(result.target, booted, denylist);
+  const from = booted.image != null ? payloadImage(booted.image.pullspec) : null;
+  const to = target !== null ? payloadImage(target.payload) : null;
+  if (target !== null && from !== null && to !== null && from !== to) {
+    log.info(
+      { event: 'update_rebase', release: target.version, from, to },
+      `update ${describeRelease(target)} moves from image ${from} to ${to}: it is staged as a rebase`,
+    );
+  }
   if (result.target !== null && target === null) {
     log.warn(
       { event: 'update_target_ignored', release: result.target.version },

@@ -1,7 +1,7 @@
 // Pure decisions of the tick handlers: every input is a fact gathered by the tick, every output a
 // value the tick acts on. No I/O, no clock.
 import type { Release } from '../graph/release.js';
-import { stagedMismatch, type Deployment, type DeploymentSet } from '../ostree/deployment.js';
+import { deploymentPayload, stagedMismatch, type Deployment, type DeploymentSet } from '../ostree/deployment.js';
 import type { AgentEvent } from './events.js';
 import type { InteractiveSession } from './ports.js';
 import { MAX_POSTPONEMENTS, type StateKind } from './state.js';
@@ -12,13 +12,13 @@ import { MAX_POSTPONEMENTS, type StateKind } from './state.js';
  */
 export function acceptTarget(target: Release | null, booted: Deployment, denylist: ReadonlySet<string>): Release | null {
   if (target === null) return null;
-  if (target.payload === booted.checksum || denylist.has(target.payload)) return null;
+  if (target.payload === deploymentPayload(booted) || denylist.has(target.payload)) return null;
   return target;
 }
 
 /** Every non-staged deployment (booted, rollback, other finalized ones) is never an update target. */
 export function initialDenylist(set: DeploymentSet): string[] {
-  return set.deployments.filter((d) => !d.staged).map((d) => d.checksum);
+  return set.deployments.filter((d) => !d.staged).map(deploymentPayload);
 }
 
 /** True when the graph's `target` should replace the staged `release` (coreos/zincati#928). */
@@ -33,7 +33,7 @@ export type StagedCheck = 'adoptable' | 'other_staged' | 'none';
 export function checkStaged(set: DeploymentSet, release: Release): StagedCheck {
   const s = set.staged;
   if (s === null) return 'none';
-  if (s.checksum === release.payload && s.finalizationLocked) return 'adoptable';
+  if (deploymentPayload(s) === release.payload && s.finalizationLocked) return 'adoptable';
   return 'other_staged';
 }
 
@@ -93,7 +93,7 @@ export function postponementWarning(release: Release, postponementsLeft: number,
 
 /** Whether the staged deployment is `release` already unlocked: finalized, pending a reboot. */
 export function finalizedPendingReboot(staged: Deployment, release: Release): boolean {
-  return staged.checksum === release.payload && !staged.finalizationLocked;
+  return deploymentPayload(staged) === release.payload && !staged.finalizationLocked;
 }
 
 /**

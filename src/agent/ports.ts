@@ -9,7 +9,7 @@ export type { StrategyPort } from '../strategies/types.js';
 
 /** Facts the graph check needs from the agent. */
 export interface GraphFacts {
-  /** The booted deployment (its checksum locates the node in the graph). */
+  /** The booted deployment (its checksum, or image pullspec with digest, locates the node in the graph). */
   readonly booted: Deployment;
   /** Payloads (checksums) never to be chosen as a target: rollback protection + abandoned releases. */
   readonly denylist: ReadonlySet<string>;
@@ -40,6 +40,11 @@ export interface GraphCheck {
    * release is not in the graph: nothing is known then, and nothing is removed.
    */
   readonly offered?: ReadonlySet<string> | null;
+  /**
+   * False when the graph has no node for the booted payload (e.g. a fresh install from an image the
+   * graph does not list): no update, and the log says why. Absent means unknown (treated as found).
+   */
+  readonly bootedInGraph?: boolean;
 }
 
 /** The update graph (Cincinnati) client as the agent needs it. Throws a typed error with `kind`. */

@@ -7,6 +7,7 @@
 // the tick that finds out; only the users' grace period (bounded) keeps it.
 import { errorChain } from '../common/errors.js';
 import { describeRelease, type Release } from '../graph/release.js';
+import { deploymentPayload } from '../ostree/deployment.js';
 import { strategyErrorKind } from '../strategies/errors.js';
 import { checkForUpdate } from './check.js';
 import { DEFAULT_OVERRIDE_INTERACTIVE_CHECK, fileExistsOnDisk, type AgentDeps, type AgentMemory } from './context.js';
@@ -60,7 +61,7 @@ export async function tickStaged(
     return blocked({ reason: 'backend_unavailable', because: `the local deployments could not be queried: ${err2s(err)}` });
   }
   const staged = set.staged;
-  if (staged === null || staged.checksum !== release.payload) {
+  if (staged === null || deploymentPayload(staged) !== release.payload) {
     log.warn({ event: 'staged_deployment_lost', release: v }, `staged deployment ${describeRelease(release)} is gone; staging it again`);
     mem.notFinalizedBecause = `the staged deployment ${describeRelease(release)} is gone`;
     await releaseSlot(deps, log, signal);

@@ -3,6 +3,7 @@
 // failure becomes an event that keeps the agent where it is (and never reboots).
 import { assertNever, errorChain } from '../common/errors.js';
 import { describeRelease } from '../graph/release.js';
+import { deploymentPayload } from '../ostree/deployment.js';
 import { strategyErrorKind } from '../strategies/errors.js';
 import { checkForUpdate } from './check.js';
 import type { AgentDeps, AgentMemory } from './context.js';
@@ -85,7 +86,7 @@ async function tickStart(deps: AgentDeps, mem: AgentMemory, log: Logger): Promis
   for (const checksum of initialDenylist(set)) {
     if (mem.denylist.has(checksum)) continue;
     mem.denylist.add(checksum);
-    const d = set.deployments.find((x) => x.checksum === checksum);
+    const d = set.deployments.find((x) => deploymentPayload(x) === checksum);
     log.info(
       { event: 'deployment_denylisted', payload: checksum, version: d?.version ?? null },
       `deployment ${d?.version ?? '?'} (${checksum.slice(0, 12)}) will be excluded from being a future update target`,

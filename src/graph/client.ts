@@ -14,8 +14,10 @@ export interface GraphQuery {
   readonly stream: string;
   /** Booted version. */
   readonly osVersion: string;
-  /** Booted ostree commit checksum. */
+  /** Booted ostree commit checksum, or for an image-booted host the image `<name>@sha256:<digest>` (Zincati). */
   readonly osChecksum: string;
+  /** True when booted from a container image: sends `oci=true`, so the server answers with `oci` nodes. */
+  readonly oci?: boolean;
   /** Reboot group. */
   readonly group: string;
   /** 32 lowercase hex node id. */
@@ -85,6 +87,7 @@ export function graphUrl(baseUrl: string, q: GraphQuery): URL {
   p.set('node_uuid', q.nodeUuid);
   if (q.platform) p.set('platform', q.platform);
   if (q.rolloutWariness !== undefined && q.rolloutWariness !== null) p.set('rollout_wariness', q.rolloutWariness.toFixed(6));
+  if (q.oci === true) p.set('oci', 'true');
   return url;
 }
 

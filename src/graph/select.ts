@@ -40,10 +40,18 @@ export interface UpdateDecision {
   readonly offered: readonly string[];
 }
 
+/** Payload schemes a node can carry (`org.fedoraproject.coreos.scheme`). */
+export type PayloadScheme = 'checksum' | 'oci';
+
 /** Facts the selection needs besides the graph. */
 export interface SelectInput {
-  /** Booted ostree commit checksum. */
+  /** Booted payload: the ostree commit checksum, or for scheme `oci` the image `<name>@sha256:<digest>`. */
   readonly bootedPayload: string;
+  /**
+   * How the host was booted: `oci` from a container image, else `checksum`. Only nodes of this scheme
+   * can be the booted node or a target (Zincati). @default 'checksum'
+   */
+  readonly bootedScheme?: PayloadScheme;
   /** Payloads never to pick: local deployments (as Zincati) plus abandoned releases. */
   readonly denylist?: ReadonlySet<string> | readonly string[];
   /** `updates.allow_downgrade`. @default false */
@@ -66,10 +74,19 @@ function schemeOf(node: GraphNode): string | null {
   return readMeta(node.metadata, KEY.scheme)?.value ?? null;
 }
 
+// An `oci` payload is a pullspec pinned by digest (Zincati refuses a tag or a bare digest).
+const OCI_PAYLOAD = /^[^@\s]+@sha256:[0-9a-f]{64}$/;
+
+/** The image name of an `oci` payload (`<registry>/<repo>`), or null for a checksum payload. */
+export function payloadImage(payload: string): string | null {
+  const at = payload.indexOf('@');
+  return at > 0 ? payload.slice(0, at) : null;
+}
+
 /**
  * Turns graph node `index` into a `Release`; throws `GRAPH_NODE_PARSE` (`client_failed_node_parsing`)
- * naming the field when the version or payload is empty, the scheme is not `checksum` or age_index is
- * not a decimal integer.
+ * naming the field when the version or payload is empty, the scheme is neither `checksum` nor `oci`, an
+ * `oci` payload is not `<name>@sha256:<digest>`, or age_index is not a decimal integer.
  */
 export function releaseAt(graph: Graph, index: number): Release {
   const node = graph.nodes[index];
@@ -80,11 +97,15 @@ export function releaseAt(graph: Graph, index: number): Release {
   const at = `nodes[${index}].metadata`;
   const scheme = readMeta(node.metadata, KEY.scheme);
   if (scheme === null) {
-    throw new GraphError('GRAPH_NODE_PARSE', 'missing (expected "checksum")', { field: `${at}.org.fedoraproject.coreos.scheme` });
+    throw new GraphError('GRAPH_NODE_PARSE', 'missing (expected "checksum" or "oci")', { field: `${at}.org.fedoraproject.coreos.scheme` });
   }
-  if (scheme.value !== 'checksum') {
-    // `oci` is valid for Zincati, but this agent deploys ostree commits only.
-    throw new GraphError('GRAPH_NODE_PARSE', `expected "checksum", got ${describeValue(scheme.value)}`, { field: `${at}.${scheme.key}` });
+  if (scheme.value !== 'checksum' && scheme.value !== 'oci') {
+    throw new GraphError('GRAPH_NODE_PARSE', `expected "checksum" or "oci", got ${describeValue(scheme.value)}`, { field: `${at}.${scheme.key}` });
+  }
+  if (scheme.value === 'oci' && !OCI_PAYLOAD.test(node.payload)) {
+    throw new GraphError('GRAPH_NODE_PARSE', `expected an image pullspec with digest (<name>@sha256:<64 hex>), got ${describeValue(node.payload)}`, {
+      field: `nodes[${index}].payload`,
+    });
   }
   const age = readMeta(node.metadata, KEY.ageIndex);
   if (age === null) {
@@ -97,7 +118,9 @@ export function releaseAt(graph: Graph, index: number): Release {
       field: `${at}.${age.key}`,
     });
   }
-  return { version: node.version, payload: node.payload, ageIndex: Number(age.value) };
+  const release: Release = { version: node.version, payload: node.payload, ageIndex: Number(age.value) };
+  // `scheme` is spelled only for images, so checksum releases stay exactly as they always were.
+  return scheme.value === 'oci' ? { ...release, scheme: 'oci' } : release;
 }
 
 /** Reads the dead-end state of a node (`updates.deadend` must be exactly `"true"`). */
@@ -113,10 +136,11 @@ export function deadendOf(node: GraphNode): DeadendStatus {
  */
 export function selectUpdate(graph: Graph, input: SelectInput): UpdateDecision {
   const { nodes, edges } = graph;
+  const scheme = input.bootedScheme ?? 'checksum';
   let bootedIndex = -1;
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
-    if (n.payload === input.bootedPayload && schemeOf(n) === 'checksum') {
+    if (n.payload === input.bootedPayload && schemeOf(n) === scheme) {
       bootedIndex = i;
       break;
     }
@@ -135,8 +159,11 @@ export function selectUpdate(graph: Graph, input: SelectInput): UpdateDecision {
   for (let i = 0, n = edges.length; i < n; i++) {
     const e = edges[i]!;
     if (e[0] !== bootedIndex) continue;
-    seen++;
     const target = releaseAt(graph, e[1]); // every target must parse, even a denied one (Zincati)
+    // A node of the other scheme is never a target: an image host cannot deploy a bare commit, nor
+    // an ostree host an image (Zincati).
+    if ((target.scheme ?? 'checksum') !== scheme) continue;
+    seen++;
     if (deny.has(target.payload)) {
       ignored++;
       continue;

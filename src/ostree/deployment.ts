@@ -24,6 +24,59 @@ export interface Deployment {
   readonly finalizationLocked: boolean;
   /** True when pinned (never garbage-collected). */
   readonly pinned: boolean;
+  /**
+   * The container image this deployment was deployed from (rpm-ostree's and the bootc backend's
+   * `container-image-reference` + `container-image-reference-digest`); absent or null for a plain
+   * ostree commit. Optional so ostree-only producers need not spell it.
+   */
+  readonly image?: DeploymentImage | null;
+}
+
+/** An image-based deployment's origin: what the `oci` graph scheme matches. */
+export interface DeploymentImage {
+  /** The reference as the backend reports it, e.g. `ostree-unverified-registry:quay.io/alt/atomic:stable`. */
+  readonly reference: string;
+  /** Manifest digest, `sha256:<64 hex>`. */
+  readonly digest: string;
+  /** `<registry>/<repo>@<digest>`: the graph payload of this deployment under the `oci` scheme. */
+  readonly pullspec: string;
+}
+
+// ostree-rs-ext signature-verification prefixes of an `OstreeImageReference` (`<sigverify>:<imgref>`).
+const SIGVERIFY_PREFIXES = ['ostree-unverified-registry:', 'ostree-unverified-image:', 'ostree-image-signed:', 'ostree-remote-registry:', 'ostree-remote-image:'];
+
+/**
+ * The image name without transport, tag or digest, from an ostree/bootc image reference, as Zincati
+ * derives the booted pullspec: `ostree-remote-image:fedora:docker://quay.io/f/c:stable` and
+ * `docker://quay.io/f/c@sha256:…` both give `quay.io/f/c`. Returns null for a reference that names no
+ * registry image (`oci:/path`, `containers-storage:…`), which no `oci` graph node can match.
+ */
+export function imageName(reference: string): string | null {
+  let r = reference;
+  for (const p of SIGVERIFY_PREFIXES) {
+    if (!r.startsWith(p)) continue;
+    r = r.slice(p.length);
+    // `ostree-remote-*` carries the ostree remote name first: `<remote>:<transport>:<name>`.
+    if (p.startsWith('ostree-remote-')) r = r.slice(r.indexOf(':') + 1);
+    break;
+  }
+  if (/^(oci|oci-archive|containers-storage|dir|docker-archive|docker-daemon):/.test(r)) return null;
+  if (r.startsWith('docker://')) r = r.slice('docker://'.length);
+  else if (r.startsWith('registry:')) r = r.slice('registry:'.length);
+  const at = r.indexOf('@');
+  if (at >= 0) r = r.slice(0, at);
+  const slash = r.lastIndexOf('/');
+  const colon = r.lastIndexOf(':');
+  if (colon > slash) r = r.slice(0, colon);
+  return r === '' ? null : r;
+}
+
+/**
+ * What identifies a deployment in the update graph: `<image>@<digest>` for an image-based deployment
+ * (scheme `oci`), the ostree commit checksum otherwise (scheme `checksum`).
+ */
+export function deploymentPayload(d: Deployment): string {
+  return d.image ? d.image.pullspec : d.checksum;
 }
 
 /** Deployments as the backend reports them, newest (default) first. */
@@ -50,7 +103,7 @@ export function streamFromRef(refspec: string | null, prefix = 'altcos'): string
 export type StagedMismatch = 'missing' | 'checksum' | 'version' | 'stream';
 
 /**
- * THE confirmation of a staged deployment (Zincati's): one is staged, with the release's checksum and
+ * THE confirmation of a staged deployment (Zincati's): one is staged, with the release's payload (checksum, or image pullspec for an image) and
  * version and, when `booted` is given, the booted deployment's stream. Returns the first fact that
  * differs, or null. The agent (fresh or adopted stage) and the rpm-ostree client both judge by it.
  */
@@ -61,7 +114,7 @@ export function stagedMismatch(
 ): StagedMismatch | null {
   const st = set.staged;
   if (st === null) return 'missing';
-  if (st.checksum !== release.payload) return 'checksum';
+  if (deploymentPayload(st) !== release.payload) return 'checksum';
   if (st.version !== release.version) return 'version';
   if (booted !== null && st.stream !== booted.stream) return 'stream';
   return null;

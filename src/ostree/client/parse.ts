@@ -1,7 +1,7 @@
 // Parses rpm-ostree's deployment dicts (`aa{sv}` / `a{sv}`, as dbus-next hands them over) into the
 // domain types, once, at the boundary. Strict: a wrong type or a missing required key is an
 // OstreeBadReplyError naming the field. Unknown keys are ignored (the real dict has ~40).
-import { streamFromRef, type Deployment, type DeploymentSet } from '../deployment.js';
+import { imageName, streamFromRef, type Deployment, type DeploymentImage, type DeploymentSet } from '../deployment.js';
 import { OstreeBadReplyError } from './errors.js';
 
 interface VariantLike {
@@ -18,6 +18,7 @@ function isPlainRecord(v: unknown): v is Record<string, unknown> {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 class DictReader {
   constructor(
@@ -88,11 +89,32 @@ export interface ParseOptions {
   readonly streamPrefix?: string;
 }
 
+/**
+ * Reads `container-image-reference` + `container-image-reference-digest` (rpm-ostree's keys for an
+ * image origin; alt-ostreed's bootc driver sends the same). Both or neither: one without the other,
+ * or a reference naming no registry image, is a bad reply, never a silent checksum fallback.
+ */
+function parseImage(r: DictReader, where: string): DeploymentImage | null {
+  const reference = r.str('container-image-reference');
+  const digest = r.str('container-image-reference-digest');
+  if (reference === null && digest === null) return null;
+  if (reference === null || reference === '') {
+    throw new OstreeBadReplyError(`${where}.container-image-reference`, 'missing beside container-image-reference-digest');
+  }
+  if (digest === null || !DIGEST.test(digest)) {
+    throw new OstreeBadReplyError(`${where}.container-image-reference-digest`, `expected sha256:<64 lowercase hex>, got ${digest === null ? 'nothing' : `'${digest}'`}`);
+  }
+  const name = imageName(reference);
+  if (name === null) throw new OstreeBadReplyError(`${where}.container-image-reference`, `'${reference}' names no registry image`);
+  return { reference, digest, pullspec: `${name}@${digest}` };
+}
+
 /** Parses one deployment dict; `where` names it in errors (e.g. `Deployments[0]`). */
 export function parseDeployment(raw: unknown, where: string, opts: ParseOptions = {}): Deployment {
   if (!isPlainRecord(raw)) throw new OstreeBadReplyError(where, 'expected a dict (a{sv})');
   const r = new DictReader(raw, where);
   const origin = r.str('origin');
+  const image = parseImage(r, where);
   return {
     id: r.requiredStr('id'),
     osname: r.requiredStr('osname'),
@@ -106,6 +128,8 @@ export function parseDeployment(raw: unknown, where: string, opts: ParseOptions 
     staged: r.bool('staged', false),
     finalizationLocked: r.bool('finalization-locked', false),
     pinned: r.bool('pinned', false),
+    // Only image deployments carry the key, so ostree-only deployments read exactly as before.
+    ...(image === null ? {} : { image }),
   };
 }
 
