@@ -29,6 +29,11 @@ export const SCALAR_KEYS = [
   'updates.fleet_lock.client_cert_file',
   'updates.fleet_lock.client_key_file',
   'updates.periodic.time_zone',
+  'health.enabled',
+  'health.required_units',
+  'health.check_timeout_secs',
+  'health.boot_attempts',
+  'health.state_dir',
 ] as const;
 
 /** One of `SCALAR_KEYS`. */

@@ -40,13 +40,15 @@ export interface SettingsJson {
     };
     periodic: { time_zone: string; window: WindowJson[] };
   };
+  /** `[health]`. */
+  health: { enabled: boolean; required_units: string[]; check_timeout_secs: number; boot_attempts: number; state_dir: string };
   /** Applied fragments in merge order. */
   fragments: string[];
 }
 
 /** Converts settings to the CLI JSON shape; the token is redacted. */
 export function settingsToJson(settings: Settings, fragments: readonly string[]): SettingsJson {
-  const { agent, cincinnati, identity, updates } = settings;
+  const { agent, cincinnati, identity, updates, health } = settings;
   return {
     agent: { timing: { steady_interval_secs: agent.timing.steadyIntervalSecs, staged_interval_secs: agent.timing.stagedIntervalSecs }, metrics: { listen: agent.metrics.listen } },
     cincinnati: { base_url: cincinnati.baseUrl, ca_file: cincinnati.caFile },
@@ -77,6 +79,13 @@ export function settingsToJson(settings: Settings, fragments: readonly string[])
           length_minutes: w.lengthMinutes,
         })),
       },
+    },
+    health: {
+      enabled: health.enabled,
+      required_units: [...health.requiredUnits],
+      check_timeout_secs: health.checkTimeoutSecs,
+      boot_attempts: health.bootAttempts,
+      state_dir: health.stateDir,
     },
     fragments: [...fragments],
   };

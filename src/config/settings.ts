@@ -20,12 +20,15 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
     fleetLock: { baseUrl: null, token: null, caFile: null, clientCertFile: null, clientKeyFile: null },
     periodic: { timeZone: 'UTC', windows: [] },
   },
+  health: { enabled: true, requiredUnits: [], checkTimeoutSecs: 60, bootAttempts: 2, stateDir: '/var/lib/alt-updated' },
 });
 
 /** Reboot group syntax, as Zincati. */
 export const GROUP_RE = /^[a-zA-Z0-9.-]+$/;
 /** Stream names: safe in URL templates and ostree refs. */
 export const STREAM_RE = /^[a-zA-Z0-9._-]+$/;
+/** systemd unit names accepted in `health.required_units` (a suffix such as `.service` is required). */
+export const UNIT_RE = /^[A-Za-z0-9:_.\\@-]+\.(service|socket|target|mount|path|timer|device|swap|scope|slice|automount)$/;
 const STRATEGIES: readonly StrategyLabel[] = ['immediate', 'periodic', 'fleet_lock'];
 
 /** Recursively freezes a plain object graph and returns it. */
@@ -163,6 +166,14 @@ export function validateSettings(inputs: Inputs): Settings {
     throw fail({ file: set.file, key: missing, line: set.line }, `a path because ${set.key} is set`, undefined);
   }
   const timeZone = get('updates.periodic.time_zone', (l) => str(l, isValidTimeZone, '"UTC", "localtime" or an IANA time zone name'), D.updates.periodic.timeZone);
+  const healthEnabled = get('health.enabled', bool, D.health.enabled);
+  const requiredUnits = get<readonly string[]>('health.required_units', (l) => {
+    if (!Array.isArray(l.value) || !l.value.every((u: unknown) => typeof u === 'string' && UNIT_RE.test(u))) throw fail(l, 'an array of systemd unit names like "sshd.service"', l.value);
+    return [...(l.value as string[])];
+  }, D.health.requiredUnits);
+  const checkTimeoutSecs = get('health.check_timeout_secs', (l) => int(l, 1, 86400, 'an integer 1..86400 (seconds)'), D.health.checkTimeoutSecs);
+  const bootAttempts = get('health.boot_attempts', (l) => int(l, 1, 100, 'an integer 1..100'), D.health.bootAttempts);
+  const stateDir = get('health.state_dir', (l) => str(l, (s) => s.startsWith('/'), 'an absolute directory path'), D.health.stateDir);
   // Windows are validated whatever the strategy (stricter than Zincati): a broken entry is a broken file.
   const windows = inputs.windows.map(validateWindow);
 
@@ -187,5 +198,6 @@ export function validateSettings(inputs: Inputs): Settings {
       fleetLock: { baseUrl: fleetLockUrl, token, caFile: fleetLockCa, clientCertFile, clientKeyFile },
       periodic: { timeZone, windows },
     },
+    health: { enabled: healthEnabled, requiredUnits, checkTimeoutSecs, bootAttempts, stateDir },
   });
 }

@@ -87,4 +87,17 @@ export interface Settings {
       readonly windows: readonly WindowSettings[];
     };
   };
+  /** `[health]` section: boot health checks and automatic rollback (docs/usage/health-checks.md). */
+  readonly health: {
+    /** Arm a trial at finalize and judge the next boots (alt-updated-health.service). @default true */
+    readonly enabled: boolean;
+    /** systemd units that must be active for a boot to be healthy. @default [] */
+    readonly requiredUnits: readonly string[];
+    /** Deadline of each check and hook, in seconds; a check still running then is killed and fails. @default 60 */
+    readonly checkTimeoutSecs: number;
+    /** Boots of a new deployment allowed to be unhealthy before it is rolled back. @default 2 */
+    readonly bootAttempts: number;
+    /** Directory of the persistent health record (`health.json`), absolute. @default "/var/lib/alt-updated" */
+    readonly stateDir: string;
+  };
 }

@@ -8,6 +8,7 @@ import { CONFIG_ERROR_CODES, CONFIG_WARNING_CODES } from '../../src/config/error
 import { DBUS_ADAPTER_CODES } from '../../src/dbus/errors.js';
 import { FLEETLOCK_ERROR_CODES } from '../../src/fleetlock/errors.js';
 import { GRAPH_ERROR_CODES } from '../../src/graph/errors.js';
+import { HEALTH_ERROR_CODES } from '../../src/health/errors.js';
 import { IDENTITY_ERROR_CODES } from '../../src/identity/errors.js';
 import { OSTREE_CLIENT_CODES } from '../../src/ostree/client/errors.js';
 import { TLS_ERROR_CODES } from '../../src/tls/errors.js';
@@ -37,6 +38,7 @@ describe('docs/reference/errors.md', () => {
       ...FLEETLOCK_ERROR_CODES,
       ...OPERATOR_ERROR_CODES,
       ...TLS_ERROR_CODES,
+      ...HEALTH_ERROR_CODES,
     ];
     expect(listed.filter((c) => !documented.has(c))).toEqual([]);
   });

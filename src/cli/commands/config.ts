@@ -52,6 +52,14 @@ export function renderSettingsText(json: SettingsJson): string {
     const days = w.days.length === 0 ? '(no days, opens no window)' : w.days.join(',');
     lines.push(`updates.periodic.window[${String(i)}] = ${days} ${w.start_time} for ${String(w.length_minutes)} min`);
   });
+  const { health } = json;
+  lines.push(
+    `health.enabled = ${show(health.enabled)}`,
+    `health.required_units = ${JSON.stringify(health.required_units)}`,
+    `health.check_timeout_secs = ${show(health.check_timeout_secs)}`,
+    `health.boot_attempts = ${show(health.boot_attempts)}`,
+    `health.state_dir = ${show(health.state_dir)}`,
+  );
   lines.push('', json.fragments.length === 0 ? 'fragments: (none)' : 'fragments (merge order):');
   for (const f of json.fragments) lines.push(`  ${f}`);
   return lines.join('\n');

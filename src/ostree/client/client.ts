@@ -70,6 +70,11 @@ export interface OstreeClient {
   finalize(checksum: string, opts?: { readonly alreadyUnlocked?: boolean }): Promise<void>;
   /** Cleanup(['pending-deploy']): removes a staged deployment. */
   cleanupPending(): Promise<void>;
+  /**
+   * Rollback: makes the deployment after the booted one the default (the backend's `ostree admin
+   * set-default`); with `reboot` the backend then reboots the host.
+   */
+  rollback(opts: { readonly reboot: boolean }): Promise<void>;
   /** UnregisterClient and disconnect. */
   close(): Promise<void>;
 }
@@ -257,6 +262,10 @@ export function createOstreeClient(opts: OstreeClientOptions): OstreeClient {
 
     cleanupPending: async () => {
       await transaction('cleanup', (s) => s.os['Cleanup']!(['pending-deploy']));
+    },
+
+    rollback: async ({ reboot }) => {
+      await transaction('rollback', (s) => s.os['Rollback']!({ reboot: b(reboot), 'initiating-command-line': new Variant('s', 'alt-updated-health rollback') }));
     },
 
     close: async () => {

@@ -58,6 +58,7 @@ describe('alt-updatectl config show', () => {
         fleet_lock: { base_url: null, token: '<redacted>', ca_file: null, client_cert_file: null, client_key_file: null },
         periodic: { time_zone: 'Europe/Moscow', window: [{ days: ['Tue', 'Sat', 'Sun'], start_time: '07:05', length_minutes: 60 }] },
       },
+      health: { enabled: true, required_units: [], check_timeout_secs: 60, boot_attempts: 2, state_dir: '/var/lib/alt-updated' },
       fragments: [
         `${r}/${USR}/10-agent.toml`,
         `${r}/${USR}/10-auto-updates.toml`,

@@ -37,6 +37,7 @@ export function testSettings(over: {
       fleetLock: { baseUrl: null, token: null, caFile: null, clientCertFile: null, clientKeyFile: null },
       periodic: { timeZone: over.timeZone ?? 'UTC', windows: over.windows ?? [] },
     },
+    health: { enabled: true, requiredUnits: [], checkTimeoutSecs: 60, bootAttempts: 2, stateDir: '/var/lib/alt-updated' },
   };
 }
 

@@ -19,6 +19,7 @@ function scriptedClient(answers: (DeploymentSet | Error)[], stageOpts: StageOpti
     stage: (_r, opts) => (stageOpts.push(opts), unused()),
     finalize: unused,
     cleanupPending: unused,
+    rollback: unused,
     close: () => Promise.resolve(),
   };
 }

@@ -117,6 +117,7 @@ function expected(frags: Frag[]): Settings | { errorKey: string } {
         ),
       },
     },
+    health: D.health,
   };
 }
 

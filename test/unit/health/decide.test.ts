@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { countAttempt, decideBoot, type BootAction, type BootFacts } from '../../../src/health/decide.js';
+import type { DeploymentRef, Trial } from '../../../src/health/record.js';
+
+const OLD: DeploymentRef = { payload: 'a'.repeat(64), serial: 0 };
+const NEW: DeploymentRef = { payload: 'b'.repeat(64), serial: 0 };
+const OLDER: DeploymentRef = { payload: 'c'.repeat(64), serial: 0 };
+
+const trial = (over: Partial<Trial> = {}): Trial => ({
+  release: 'v2',
+  expected: NEW,
+  previous: OLD,
+  armedBootId: 'boot-0',
+  maxAttempts: 2,
+  attempts: 1,
+  lastBootId: 'boot-1',
+  phase: 'armed',
+  rollbackTo: null,
+  rollbackBootId: null,
+  ...over,
+});
+
+const facts = (over: Partial<BootFacts> = {}): BootFacts => ({
+  trial: trial(),
+  bootId: 'boot-1',
+  booted: NEW,
+  defaultDeployment: NEW,
+  rollbackTarget: OLD,
+  healthy: true,
+  failedSummary: '',
+  rolledBackBefore: false,
+  ...over,
+});
+
+describe('health/decide: the verdict on one boot', () => {
+  const rows: [string, Partial<BootFacts>, BootAction['kind']][] = [
+    ['nothing on trial, green: healthy', { trial: null }, 'healthy'],
+    ['nothing on trial, red: manual intervention (no automatic action without a trial)', { trial: null, healthy: false }, 'manual_intervention'],
+    ['armed in this very boot: nothing to judge yet', { bootId: 'boot-0', booted: OLD, defaultDeployment: OLD }, 'wait_reboot'],
+    ['booted the expected deployment, green: disarm, healthy', {}, 'disarm_healthy'],
+    ['expected deployment red with attempts left: reboot for another attempt', { healthy: false }, 'reboot_retry'],
+    ['expected deployment red, budget spent: roll back', { healthy: false, trial: trial({ attempts: 2 }) }, 'rollback'],
+    ['red, budget spent, already rolled back once: manual intervention', { healthy: false, trial: trial({ attempts: 2 }), rolledBackBefore: true }, 'manual_intervention'],
+    ['red, budget spent, no rollback deployment: manual intervention', { healthy: false, trial: trial({ attempts: 2 }), rollbackTarget: null }, 'manual_intervention'],
+    ['booted another deployment while the expected one is the default: fallback', { booted: OLD, defaultDeployment: NEW, rollbackTarget: OLDER }, 'accept_fallback'],
+    ['booted the old deployment, expected never became the default: stale trial', { booted: OLD, defaultDeployment: OLD }, 'disarm_stale'],
+    ['rollback requested, booted the rollback target: rolled back', { booted: OLD, defaultDeployment: OLD, trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'rolled_back'],
+    ['rollback done but the reboot was lost: reboot only (no second rollback)', { defaultDeployment: OLD, trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'reboot_after_rollback'],
+    ['rollback requested in an earlier boot and never done: roll back now', { trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'rollback'],
+    ['rollback requested in this boot and not done yet: never a second Rollback', { trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-1' }) }, 'manual_intervention'],
+    ['rollback requested, booted a third deployment: fallback', { booted: OLDER, defaultDeployment: NEW, trial: trial({ phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'accept_fallback'],
+  ];
+  it.each(rows)('%s', (_name, over, kind) => {
+    expect(decideBoot(facts(over)).kind).toBe(kind);
+  });
+
+  it('rolls back to the rollback target and says why', () => {
+    const a = decideBoot(facts({ healthy: false, failedSummary: 'app.sh failed', trial: trial({ attempts: 2 }) }));
+    expect(a).toEqual({ kind: 'rollback', to: OLD, reason: 'v2 failed its health checks on 2 boot(s): app.sh failed' });
+  });
+
+  it('a rolled-back boot carries its own health', () => {
+    const t = trial({ phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' });
+    expect(decideBoot(facts({ trial: t, booted: OLD, defaultDeployment: OLD, bootId: 'boot-3', healthy: false }))).toEqual({ kind: 'rolled_back', healthy: false });
+  });
+});
+
+describe('health/decide: countAttempt', () => {
+  it('counts a new boot of the expected deployment once', () => {
+    const t = trial({ attempts: 0, lastBootId: null });
+    const once = countAttempt(t, 'boot-1', NEW);
+    expect(once.attempts).toBe(1);
+    expect(countAttempt(once, 'boot-1', NEW)).toBe(once);
+    expect(countAttempt(once, 'boot-2', NEW).attempts).toBe(2);
+  });
+
+  it('does not count the arming boot or another deployment', () => {
+    const t = trial({ attempts: 0, lastBootId: null });
+    expect(countAttempt(t, 'boot-0', NEW)).toBe(t);
+    expect(countAttempt(t, 'boot-1', OLD)).toBe(t);
+  });
+});
