@@ -15,6 +15,20 @@ export interface HolderStatus {
   readonly stale: boolean;
 }
 
+/** A failed or rolled-back update the group's halt policy counts. */
+export interface FailureStatus {
+  /** Reporting node. */
+  readonly id: string;
+  /** The release it failed to update to. */
+  readonly release: string;
+  /** Its latest verdict on that release. */
+  readonly result: 'failed' | 'rolled_back';
+  /** The node's reason, or null. */
+  readonly reason: string | null;
+  /** First reported (ISO 8601 UTC). */
+  readonly reportedAt: string;
+}
+
 /** One group as the admin API reports it. */
 export interface GroupStatus {
   /** Group name. */
@@ -27,6 +41,14 @@ export interface GroupStatus {
   readonly staleAfterSecs: number | null;
   /** Current holders, oldest first. */
   readonly holders: readonly HolderStatus[];
+  /** Halt after this many failures within `haltWindowSecs`; null = never (or an older server). */
+  readonly haltAfterFailures: number | null;
+  /** The halt policy's time span in seconds; null for a group not configured (or an older server). */
+  readonly haltWindowSecs: number | null;
+  /** Set while the group is halted: since when (ISO 8601 UTC) and why. */
+  readonly halted: { readonly since: string; readonly reason: string } | null;
+  /** Failures within the time span, oldest first. */
+  readonly failures: readonly FailureStatus[];
 }
 
 /** Options for {@link createFleetLockAdminClient}. */
@@ -51,6 +73,8 @@ export interface FleetLockAdminClient {
   group(name: string): Promise<GroupStatus>;
   /** Force-releases `id`'s slot in `group`; resolves to whether it held one. */
   release(group: string, id: string): Promise<boolean>;
+  /** Lifts `group`'s halt and clears its counted failures; resolves to whether it was halted. */
+  resume(group: string): Promise<boolean>;
   /** Closes connections the client opened itself. */
   close(): Promise<void>;
 }
@@ -65,6 +89,9 @@ export function parseGroupStatus(raw: unknown): GroupStatus {
   const g = raw as Record<string, unknown>;
   if (typeof g['name'] !== 'string' || typeof g['slots'] !== 'number' || !Array.isArray(g['holders'])) bad('group lacks name, slots or holders');
   const stale = g['stale_after_secs'];
+  const num = (k: string): number | null => (typeof g[k] === 'number' ? g[k] : null);
+  const halted = g['halted'] as Record<string, unknown> | null | undefined;
+  if (halted != null && (typeof halted['since'] !== 'string' || typeof halted['reason'] !== 'string')) bad('halted lacks since or reason');
   return {
     name: g['name'],
     configured: g['configured'] !== false,
@@ -80,7 +107,20 @@ export function parseGroupStatus(raw: unknown): GroupStatus {
         stale: o['stale'] === true,
       };
     }),
+    haltAfterFailures: num('halt_after_failures'),
+    haltWindowSecs: num('halt_window_secs'),
+    halted: halted == null ? null : { since: halted['since'] as string, reason: halted['reason'] as string },
+    failures: (Array.isArray(g['failures']) ? (g['failures'] as unknown[]) : []).map(parseFailure),
   };
+}
+
+function parseFailure(raw: unknown): FailureStatus {
+  const f = (raw ?? {}) as Record<string, unknown>;
+  const { id, release, result, reason, reported_at: at } = f;
+  if (typeof id !== 'string' || typeof release !== 'string' || typeof at !== 'string' || (result !== 'failed' && result !== 'rolled_back')) {
+    bad('failure lacks id, release, result or reported_at');
+  }
+  return { id, release, result, reason: typeof reason === 'string' ? reason : null, reportedAt: at };
 }
 
 /** Creates an admin client. */
@@ -110,6 +150,10 @@ export function createFleetLockAdminClient(opts: FleetLockAdminClientOptions): F
         body: JSON.stringify({ id }),
       });
       return (body as Record<string, unknown> | null)?.['released'] === true;
+    },
+    async resume(group) {
+      const body = await jsonRequest({ ...base, url: url(`admin/v1/groups/${encodeURIComponent(group)}/resume`), method: 'POST', headers: headers() });
+      return (body as Record<string, unknown> | null)?.['resumed'] === true;
     },
     close: async () => {
       await owned?.close();

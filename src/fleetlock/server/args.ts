@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { decodeUtf8File } from '../../common/utf8.js';
 import { FleetLockConfigError } from '../errors.js';
 import { GROUP_PATTERN } from '../protocol.js';
+import { NEVER_HALT } from './halt.js';
 import { DEFAULT_LISTEN, DEFAULT_STATE_DIR, parseConfigText, parseListen, type GroupConfig, type ServerConfig } from './config.js';
 
 /** Usage text. */
@@ -97,7 +98,7 @@ function quickConfig(groups: string[], listenText: string | undefined, stateDir:
       throw new FleetLockConfigError(`--group '${g}': expected NAME=SLOTS with NAME matching ^[a-zA-Z0-9.-]+$ and SLOTS >= 1`);
     }
     if (map.has(m[1]!)) throw new FleetLockConfigError(`--group '${m[1]}' given twice`);
-    map.set(m[1]!, { name: m[1]!, slots: Number(m[2]), token: null, staleAfterMs: null, windows: [] });
+    map.set(m[1]!, { name: m[1]!, slots: Number(m[2]), token: null, staleAfterMs: null, windows: [], halt: NEVER_HALT });
   }
   return {
     listen,

@@ -5,6 +5,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { WEEKDAYS, type Weekday } from '../../config/types.js';
 import { FleetLockConfigError } from '../errors.js';
 import { GROUP_PATTERN } from '../protocol.js';
+import { DEFAULT_HALT_WINDOW_MS, type HaltPolicy } from './halt.js';
 import type { MaintenanceWindow } from './windows.js';
 
 /** One lock group. */
@@ -19,6 +20,8 @@ export interface GroupConfig {
   readonly staleAfterMs: number | null;
   /** Weekly UTC windows in which pre-reboot is allowed; empty = always. @default [] */
   readonly windows: readonly MaintenanceWindow[];
+  /** When failed or rolled-back updates halt the group. @default never (failures counted over one day) */
+  readonly halt: HaltPolicy;
 }
 
 /** Where locks are stored. */
@@ -146,8 +149,10 @@ function parseGroup(c: Ctx, name: string, raw: unknown): GroupConfig {
   const where = `groups.${name}`;
   if (!GROUP_PATTERN.test(name)) c.fail(where, 'group names must match ^[a-zA-Z0-9.-]+$');
   if (!isTable(raw)) c.fail(where, 'must be a table');
-  c.keys(raw, where, ['slots', 'token', 'stale_after_secs', 'windows']);
+  c.keys(raw, where, ['slots', 'token', 'stale_after_secs', 'windows', 'halt_after_failures', 'halt_window_secs']);
   const stale = c.int(raw, `${where}.`, 'stale_after_secs', 0, 10 * 365 * 86400);
+  const haltAfter = c.int(raw, `${where}.`, 'halt_after_failures', 0, 1_000_000);
+  const haltWindow = c.int(raw, `${where}.`, 'halt_window_secs', 1, 365 * 86400);
   const windows = raw['windows'];
   if (windows !== undefined && !Array.isArray(windows)) c.fail(`${where}.windows`, 'must be an array of tables ([[groups.NAME.windows]])');
   return {
@@ -156,6 +161,7 @@ function parseGroup(c: Ctx, name: string, raw: unknown): GroupConfig {
     token: c.str(raw, `${where}.`, 'token'),
     staleAfterMs: stale === null || stale === 0 ? null : stale * 1000,
     windows: ((windows ?? []) as unknown[]).map((w, i) => parseWindow(c, w, `${where}.windows[${i}]`)),
+    halt: { afterFailures: haltAfter === null || haltAfter === 0 ? null : haltAfter, windowMs: haltWindow === null ? DEFAULT_HALT_WINDOW_MS : haltWindow * 1000 },
   };
 }
 

@@ -6,7 +6,7 @@ import { crc32 } from 'node:zlib';
 import { open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetLockStoreError } from '../errors.js';
-import { parseGroupState, serializeGroupState, type GroupState } from './semaphore.js';
+import { isEmptyGroup, parseGroupState, serializeGroupState, type GroupState } from './semaphore.js';
 
 /** The journal's file name inside the state directory. */
 export const JOURNAL_FILE = 'fleetlock.journal';
@@ -148,7 +148,7 @@ export async function openJournal(dir: string, opts: JournalOptions = {}): Promi
   const compactNow = async (): Promise<void> => {
     // Sorted by sequence: replay requires strictly increasing sequence numbers.
     const lines = [...records.entries()]
-      .filter(([, r]) => r.state.holders.length > 0)
+      .filter(([, r]) => !isEmptyGroup(r.state))
       .sort(([, a], [, b]) => a.seq - b.seq)
       .map(([g, r]) => journalLine(r.seq, g, r.state))
       .join('');

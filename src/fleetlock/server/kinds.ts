@@ -12,6 +12,8 @@ export const ERROR_KINDS = {
   invalid_body: 400,
   /** `client_params.id` or `.group` missing or malformed. */
   invalid_client_params: 400,
+  /** `v1/verdict`: `verdict.result`, `.release` or `.reason` missing or malformed. */
+  invalid_verdict: 400,
   /** Missing or wrong bearer token (group token or admin token). */
   unauthorized: 401,
   /** The admin API is disabled (no `admin_token` configured). */
@@ -28,6 +30,8 @@ export const ERROR_KINDS = {
   method_not_allowed: 405,
   /** pre-reboot outside the group's maintenance windows. */
   outside_maintenance_window: 409,
+  /** pre-reboot in a group halted by its failure policy; an operator must resume it. */
+  group_halted: 409,
   /** Request body over 64 KiB. */
   body_too_large: 413,
   /** Every slot of the group is held by another id (the kind the FleetLock spec suggests). */

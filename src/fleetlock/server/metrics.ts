@@ -11,6 +11,12 @@ export interface FleetLockCounters {
   expired(group: string, n: number): void;
   /** Holders released through the admin API. */
   adminReleased(group: string): void;
+  /** One verdict recorded, by group and result. */
+  verdict(group: string, result: string): void;
+  /** The group's halt policy halted it. */
+  halted(group: string): void;
+  /** An operator resumed a halted group. */
+  resumed(group: string): void;
 }
 
 /** What a scrape shows besides the counters. */
@@ -19,6 +25,8 @@ export interface ScrapeFacts {
   readonly slots: ReadonlyMap<string, number>;
   /** Holders per stored group, or null when the store could not be read. */
   readonly holders: ReadonlyMap<string, number> | null;
+  /** The stored groups that are halted (meaningful only when `holders` is not null). */
+  readonly halted: ReadonlySet<string>;
   /** Store engine name. */
   readonly engine: string;
 }
@@ -56,15 +64,22 @@ export function createFleetLockMetrics(): FleetLockMetrics {
   const requests = new Map<string, number>([
     ['pre-reboot', 0],
     ['steady-state', 0],
+    ['verdict', 0],
   ]);
   const errors = new Map<string, number>();
   const expired = new Map<string, number>();
   const adminReleases = new Map<string, number>();
+  const verdicts = new Map<string, number>();
+  const halts = new Map<string, number>();
+  const resumes = new Map<string, number>();
   return {
     request: (api) => bump(requests, api),
     error: (api, kind) => bump(errors, `${api}\u0000${kind}`),
     expired: (group, n) => bump(expired, group, n),
     adminReleased: (group) => bump(adminReleases, group),
+    verdict: (group, result) => bump(verdicts, `${group}\u0000${result}`),
+    halted: (group) => bump(halts, group),
+    resumed: (group) => bump(resumes, group),
     render(facts) {
       const out: string[] = [];
       const groups = [...new Set([...facts.slots.keys(), ...(facts.holders?.keys() ?? [])])].sort();
@@ -85,7 +100,18 @@ export function createFleetLockMetrics(): FleetLockMetrics {
         family(out, 'alt_fleetlockd_lock_holders', 'gauge', 'Current slot holders per group, read from the store.', [
           ...groups.map((group): [Record<string, string>, number] => [{ group }, h.get(group) ?? 0]),
         ]);
+        family(out, 'alt_fleetlockd_group_halted', 'gauge', 'Whether the group is halted by its failure policy (1) or not (0), read from the store.', [
+          ...groups.map((group): [Record<string, string>, number] => [{ group }, facts.halted.has(group) ? 1 : 0]),
+        ]);
       }
+      family(out, 'alt_fleetlockd_verdicts_total', 'counter', 'Update verdicts nodes reported, by group and result.', [
+        ...[...verdicts].sort().map(([k, n]): [Record<string, string>, number] => {
+          const [group, result] = k.split('\u0000') as [string, string];
+          return [{ group, result }, n];
+        }),
+      ]);
+      family(out, 'alt_fleetlockd_group_halts_total', 'counter', 'Times a group was halted by its failure policy.', [...perGroup(halts, facts.slots.keys())]);
+      family(out, 'alt_fleetlockd_group_resumes_total', 'counter', 'Times an operator resumed a halted group.', [...perGroup(resumes, facts.slots.keys())]);
       family(out, 'alt_fleetlockd_locks_expired_total', 'counter', 'Holders released by stale-lock expiry, per group.', [
         ...perGroup(expired, facts.slots.keys()),
       ]);

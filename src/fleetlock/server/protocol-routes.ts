@@ -1,12 +1,14 @@
-// The two FleetLock endpoints: validate, authorise, check the window, then one store mutation.
+// The FleetLock endpoints, plus the verdict endpoint beside them: validate, authorise, check the
+// window, then one store mutation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MonotonicClock } from '../../common/clock.js';
 import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { FLEETLOCK_HEADER, parseClientParams, type FleetLockApi } from '../protocol.js';
+import { FLEETLOCK_HEADER, parseClientParams, parseVerdictBody, type ClientParams, type FleetLockApi, type Verdict } from '../protocol.js';
 import type { GroupConfig, ServerConfig } from './config.js';
 import { BodyNotUtf8, BodyTooLarge, hasToken, readBody, sendError, sendJson } from './http-util.js';
 import type { ErrorKind } from './kinds.js';
+import { recordVerdict } from './halt.js';
 import type { FleetLockCounters } from './metrics.js';
 import { recursiveLock, unlockIfHeld, type GroupPolicy, type Holder } from './semaphore.js';
 import type { LockStore } from './store.js';
@@ -43,7 +45,7 @@ export function reportExpired(deps: ProtocolDeps, group: string, expired: readon
   }
 }
 
-/** Handles `POST /v1/pre-reboot` and `POST /v1/steady-state`. */
+/** Handles `POST /v1/pre-reboot`, `POST /v1/steady-state` and `POST /v1/verdict`. */
 export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   deps.metrics.request(api);
   const fail = (kind: ErrorKind, value: string, headers: Record<string, string> = {}): void => {
@@ -73,9 +75,11 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
   } catch {
     return fail('invalid_body', 'request body is not valid JSON');
   }
-  const parsed = parseClientParams(body);
+  const asVerdict = api === 'verdict' ? parseVerdictBody(body) : null;
+  const parsed = asVerdict ?? parseClientParams(body);
   if (!parsed.ok) return fail(parsed.kind, parsed.value);
   const { id, group } = parsed.params;
+  const reported = asVerdict?.ok ? asVerdict.verdict : null;
   const cfg = deps.config().groups.get(group);
   if (!cfg) return fail('unknown_group', `group '${group}' is not configured on this server`);
   if (cfg.token !== null && !hasToken(req, cfg.token)) {
@@ -85,12 +89,17 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
   // Plain fields rather than a child logger: this is the hot path, one record per state change.
   const at = { api, group, id };
   try {
+    if (reported !== null) return await verdict(deps, cfg, parsed.params, reported, nowMs, res);
     if (api === 'pre-reboot') {
       if (!insideWindows(cfg.windows, nowMs)) {
         return fail('outside_maintenance_window', `group '${group}' allows reboots only in ${describeWindows(cfg.windows)}`);
       }
       const r = await deps.store.mutate(group, (s, idle) => recursiveLock(s, id, policyOf(cfg), nowMs, idle));
       reportExpired(deps, group, r.expired);
+      if (r.outcome === 'halted') {
+        deps.logger.debug({ ...at, halted_at: new Date(r.halt.sinceMs).toISOString() }, 'lock refused: group halted');
+        return fail('group_halted', `group '${group}' is halted (${r.halt.reason}); an operator must resume it`);
+      }
       if (r.outcome === 'full') {
         deps.logger.debug({ ...at, holders: r.holders, slots: r.slots }, 'lock refused: all slots held');
         return fail('failed_lock_semaphore_full', `all ${r.slots} slot(s) of group '${group}' are held (${r.holders} holder(s))`);
@@ -107,4 +116,19 @@ export async function handleProtocol(deps: ProtocolDeps, api: FleetLockApi, req:
     deps.logger.error({ ...at, err: errorChain(err) }, 'lock store failed');
     return fail('store_unavailable', 'the lock store is unavailable; retry later');
   }
+}
+
+/** Records a verdict; logs failures and the halt they may cause. */
+async function verdict(deps: ProtocolDeps, cfg: GroupConfig, params: ClientParams, v: Verdict, nowMs: number, res: ServerResponse): Promise<void> {
+  const { id, group } = params;
+  const r = await deps.store.mutate(group, (s) => recordVerdict(s, id, v, cfg.halt, nowMs));
+  deps.metrics.verdict(group, v.result);
+  const at = { api: 'verdict', group, id, release: v.release, result: v.result, reason: v.reason };
+  if (v.result === 'healthy') deps.logger.info({ ...at, event: 'verdict_healthy' }, `'${id}' is healthy on ${v.release}`);
+  else deps.logger.warn({ ...at, event: 'verdict_failed', failures: r.failures }, `'${id}' reported ${v.result} on ${v.release}`);
+  if (r.haltedNow) {
+    deps.metrics.halted(group);
+    deps.logger.warn({ event: 'group_halted', group, failures: r.failures, limit: cfg.halt.afterFailures }, `group '${group}' halted: no new slots until an operator resumes it`);
+  }
+  return sendJson(res, 200, { result: 'recorded', group_halted: r.halted });
 }

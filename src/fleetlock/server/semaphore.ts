@@ -17,10 +17,44 @@ export interface Holder {
   readonly renewedMs: number;
 }
 
-/** The persisted state of one group: its holders, oldest first. Slots come from the config. */
+/** Why and since when a group is halted (no new slots until an operator resumes it). */
+export interface Halt {
+  /** When the group halted, ms since the epoch (wall clock; shown only). */
+  readonly sinceMs: number;
+  /** Human-readable cause, naming the failures that tripped the policy. */
+  readonly reason: string;
+}
+
+/**
+ * A failed or rolled-back update a node reported, counted by the group's halt policy.
+ *
+ * INVARIANTS: at most one entry per (`id`, `release`) within a group.
+ */
+export interface Failure {
+  /** Reporting node (`client_params.id`). */
+  readonly id: string;
+  /** The release the node failed to update to. */
+  readonly release: string;
+  /** The node's latest verdict on it. */
+  readonly result: 'failed' | 'rolled_back';
+  /** The node's reason, or null. */
+  readonly reason: string | null;
+  /** When it was first reported, ms since the epoch (wall clock: the policy's time span counts from it). */
+  readonly atMs: number;
+}
+
+/**
+ * The persisted state of one group: its holders, oldest first, plus its halt and the failures the
+ * halt policy counts (both absent in records written before verdicts existed). Slots and the policy
+ * itself come from the config.
+ */
 export interface GroupState {
   /** Current holders, sorted by `sinceMs` then `id`. */
   readonly holders: readonly Holder[];
+  /** Set while the group is halted. @default absent */
+  readonly halt?: Halt;
+  /** Recent failures, oldest first. @default [] */
+  readonly failures?: readonly Failure[];
 }
 
 /** The empty state of a group nobody has locked yet. */
@@ -60,6 +94,7 @@ export interface Mutation<T> {
 /** What a pre-reboot decided, plus any stale holders dropped on the way. */
 export type LockResult =
   | { readonly outcome: 'acquired' | 'renewed'; readonly expired: readonly Holder[] }
+  | { readonly outcome: 'halted'; readonly halt: Halt; readonly expired: readonly Holder[] }
   | { readonly outcome: 'full'; readonly holders: number; readonly slots: number; readonly expired: readonly Holder[] };
 
 /** What a steady-state or a force-release decided. */
@@ -85,40 +120,54 @@ export function partitionStale(state: GroupState, policy: GroupPolicy, idle: Idl
   return { live, expired };
 }
 
+/** `state` with other holders, keeping its halt and failures. */
+export function withHolders(state: GroupState, holders: readonly Holder[]): GroupState {
+  return { ...state, holders };
+}
+
+/** True when a group state carries nothing worth storing (no holders, no halt, no failures). */
+export function isEmptyGroup(state: GroupState): boolean {
+  return state.holders.length === 0 && state.halt === undefined && (state.failures ?? []).length === 0;
+}
+
 /**
  * RecursiveLock: a holder keeps (and renews) its slot; a newcomer takes a free slot or is refused.
- * `nowMs` (wall clock) only stamps lock and renewal times for display.
+ * A halted group refuses everyone, holders included (they keep their slot but are not told to
+ * reboot). `nowMs` (wall clock) only stamps lock and renewal times for display.
  */
 export function recursiveLock(state: GroupState, id: string, policy: GroupPolicy, nowMs: number, idle: IdleFacts): Mutation<LockResult> {
   const { live, expired } = partitionStale(state, policy, idle);
+  if (state.halt !== undefined) {
+    return { next: expired.length > 0 ? withHolders(state, live) : null, result: { outcome: 'halted', halt: state.halt, expired } };
+  }
   const touch = { id, staleAfterMs: policy.staleAfterMs };
   const mine = live.findIndex((h) => h.id === id);
   if (mine >= 0) {
     const h = live[mine]!;
     live[mine] = { id: h.id, sinceMs: h.sinceMs, renewedMs: Math.max(h.renewedMs, nowMs) };
-    return { next: { holders: live }, result: { outcome: 'renewed', expired }, touch };
+    return { next: withHolders(state, live), result: { outcome: 'renewed', expired }, touch };
   }
   if (live.length >= policy.slots) {
-    const next = expired.length > 0 ? { holders: live } : null;
+    const next = expired.length > 0 ? withHolders(state, live) : null;
     return { next, result: { outcome: 'full', holders: live.length, slots: policy.slots, expired } };
   }
   live.push({ id, sinceMs: nowMs, renewedMs: nowMs });
-  return { next: { holders: sortHolders(live) }, result: { outcome: 'acquired', expired }, touch };
+  return { next: withHolders(state, sortHolders(live)), result: { outcome: 'acquired', expired }, touch };
 }
 
-/** UnlockIfHeld: drop `id`'s slot if it has one; a no-op (no write) otherwise. */
+/** UnlockIfHeld: drop `id`'s slot if it has one; a no-op (no write) otherwise. Allowed while halted. */
 export function unlockIfHeld(state: GroupState, id: string, policy: GroupPolicy, idle: IdleFacts): Mutation<UnlockResult> {
   const { live, expired } = partitionStale(state, policy, idle);
   const rest = live.filter((h) => h.id !== id);
   const released = rest.length !== live.length;
   const changed = released || expired.length > 0;
-  return { next: changed ? { holders: rest } : null, result: { outcome: released ? 'released' : 'not_held', expired } };
+  return { next: changed ? withHolders(state, rest) : null, result: { outcome: released ? 'released' : 'not_held', expired } };
 }
 
 /** Drops every stale holder; used by the periodic sweep. */
 export function expireStale(state: GroupState, policy: GroupPolicy, idle: IdleFacts): Mutation<UnlockResult> {
   const { live, expired } = partitionStale(state, policy, idle);
-  return { next: expired.length > 0 ? { holders: live } : null, result: { outcome: 'not_held', expired } };
+  return { next: expired.length > 0 ? withHolders(state, live) : null, result: { outcome: 'not_held', expired } };
 }
 
 /** Validates a decoded stored group state; null when it does not have the expected shape. */
@@ -137,10 +186,56 @@ export function parseGroupState(raw: unknown): GroupState | null {
     seen.add(id);
     out.push({ id, sinceMs: since, renewedMs });
   }
-  return { holders: sortHolders(out) };
+  const halt = parseHalt((raw as Record<string, unknown>)['halt']);
+  const failures = parseFailures((raw as Record<string, unknown>)['failures']);
+  if (halt === null || failures === null) return null;
+  return { holders: sortHolders(out), ...(halt === undefined ? {} : { halt }), ...(failures.length > 0 ? { failures } : {}) };
 }
 
-/** The stored JSON form of a group state (`{holders:[{id, since, renewed}]}`, times in ms). */
-export function serializeGroupState(state: GroupState): { holders: { id: string; since: number; renewed: number }[] } {
-  return { holders: state.holders.map((h) => ({ id: h.id, since: h.sinceMs, renewed: h.renewedMs })) };
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** A stored `halt` (undefined when absent, null when malformed). */
+function parseHalt(raw: unknown): Halt | undefined | null {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { since, reason } = raw as Record<string, unknown>;
+  return isNum(since) && typeof reason === 'string' ? { sinceMs: since, reason } : null;
+}
+
+/** Stored `failures` (empty when absent, null when malformed). */
+function parseFailures(raw: unknown): Failure[] | null {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) return null;
+  const out: Failure[] = [];
+  for (const f of raw as unknown[]) {
+    if (typeof f !== 'object' || f === null) return null;
+    const { id, release, result, reason, at } = f as Record<string, unknown>;
+    if (typeof id !== 'string' || typeof release !== 'string' || !isNum(at)) return null;
+    if (result !== 'failed' && result !== 'rolled_back') return null;
+    if (reason !== null && typeof reason !== 'string') return null;
+    out.push({ id, release, result, reason, atMs: at });
+  }
+  return out;
+}
+
+/** The stored JSON form of a group state. */
+export interface StoredGroupState {
+  /** `[{id, since, renewed}]`, times in ms. */
+  holders: { id: string; since: number; renewed: number }[];
+  /** Present while halted: `{since, reason}`. */
+  halt?: { since: number; reason: string };
+  /** Present when non-empty: `[{id, release, result, reason, at}]`. */
+  failures?: { id: string; release: string; result: Failure['result']; reason: string | null; at: number }[];
+}
+
+/**
+ * The stored JSON form of a group state (`{holders:[{id, since, renewed}]}`, times in ms, plus
+ * `halt` and `failures` only when set, so records without them stay byte-identical to older ones).
+ */
+export function serializeGroupState(state: GroupState): StoredGroupState {
+  const out: StoredGroupState = { holders: state.holders.map((h) => ({ id: h.id, since: h.sinceMs, renewed: h.renewedMs })) };
+  if (state.halt !== undefined) out.halt = { since: state.halt.sinceMs, reason: state.halt.reason };
+  const failures = state.failures ?? [];
+  if (failures.length > 0) out.failures = failures.map((f) => ({ id: f.id, release: f.release, result: f.result, reason: f.reason, at: f.atMs }));
+  return out;
 }

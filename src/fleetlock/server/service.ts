@@ -52,14 +52,16 @@ export function createFleetLockService(deps: FleetLockServiceDeps): FleetLockSer
 
   const metricsText = async (): Promise<string> => {
     let holders: Map<string, number> | null = null;
+    let halted = new Set<string>();
     try {
       const all = await deps.store.readAll();
       holders = new Map([...all].map(([g, s]) => [g, s.holders.length]));
+      halted = new Set([...all].filter(([, s]) => s.halt !== undefined).map(([g]) => g));
     } catch (err: unknown) {
       logger.warn({ err: errorChain(err) }, 'metrics: cannot read the lock store');
     }
     const slots = new Map([...config.groups].map(([n, g]) => [n, g.slots]));
-    return metrics.render({ slots, holders, engine: deps.store.engine });
+    return metrics.render({ slots, holders, halted, engine: deps.store.engine });
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -71,6 +73,7 @@ export function createFleetLockService(deps: FleetLockServiceDeps): FleetLockSer
     const path = target.pathname;
     if (path === '/v1/pre-reboot') return handleProtocol(pdeps, 'pre-reboot', req, res);
     if (path === '/v1/steady-state') return handleProtocol(pdeps, 'steady-state', req, res);
+    if (path === '/v1/verdict') return handleProtocol(pdeps, 'verdict', req, res);
     if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) return handleAdmin(pdeps, path, req, res);
     req.resume();
     if (path === '/metrics' && req.method === 'GET') {

@@ -8,6 +8,7 @@ import { ManualClock } from '../../../src/common/clock.js';
 import { memoryLogger } from '../../../src/common/logger.js';
 import type { GroupConfig, ServerConfig } from '../../../src/fleetlock/server/config.js';
 import { openEmbeddedStore } from '../../../src/fleetlock/server/embedded-store.js';
+import { NEVER_HALT } from '../../../src/fleetlock/server/halt.js';
 import { createEtcdGateway } from '../../../src/fleetlock/server/etcd-gateway.js';
 import { openEtcdStore } from '../../../src/fleetlock/server/etcd-store.js';
 import { JOURNAL_FILE } from '../../../src/fleetlock/server/journal.js';
@@ -19,7 +20,7 @@ export const SAT_0130 = Date.UTC(2026, 10, 28, 1, 30);
 
 /** A group with defaults for tests. */
 export function group(name: string, slots: number, extra: Partial<GroupConfig> = {}): GroupConfig {
-  return { name, slots, token: null, staleAfterMs: null, windows: [], ...extra };
+  return { name, slots, token: null, staleAfterMs: null, windows: [], halt: NEVER_HALT, ...extra };
 }
 
 /** Where the in-process server keeps its locks. */

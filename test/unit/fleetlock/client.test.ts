@@ -103,7 +103,17 @@ describe('src/fleetlock/admin-client', () => {
       });
     const groups = await createFleetLockAdminClient({ baseUrl: 'http://fl.example/', token: 'adm', dispatcher: agent }).listGroups();
     expect(groups).toEqual([
-      { name: 'default', configured: true, slots: 2, staleAfterSecs: null, holders: [{ id: 'a', lockedAt: '2026-11-28T01:30:00.000Z', renewedAt: '2026-11-28T01:31:00.000Z', stale: false }] },
+      {
+        name: 'default',
+        configured: true,
+        slots: 2,
+        staleAfterSecs: null,
+        holders: [{ id: 'a', lockedAt: '2026-11-28T01:30:00.000Z', renewedAt: '2026-11-28T01:31:00.000Z', stale: false }],
+        haltAfterFailures: null,
+        haltWindowSecs: null,
+        halted: null,
+        failures: [],
+      },
     ]);
     agent.assertNoPendingInterceptors();
     await agent.close();

@@ -22,6 +22,8 @@ slots = 2
 slots = 1
 token = "t0k"
 stale_after_secs = 3600
+halt_after_failures = 2
+halt_window_secs = 7200
 [[groups."db.eu-1".windows]]
 days = ["Saturday", "sun", "Sat"]
 start_time = "1:30"
@@ -43,14 +45,28 @@ describe('src/fleetlock/server/config', () => {
       tls: { caFile: null, certFile: null, keyFile: null },
       auth: null,
     });
-    expect(c.groups.get('default')).toEqual({ name: 'default', slots: 2, token: null, staleAfterMs: null, windows: [] });
+    expect(c.groups.get('default')).toEqual({ name: 'default', slots: 2, token: null, staleAfterMs: null, windows: [], halt: { afterFailures: null, windowMs: 86_400_000 } });
     expect(c.groups.get('db.eu-1')).toEqual({
       name: 'db.eu-1',
       slots: 1,
       token: 't0k',
       staleAfterMs: 3_600_000,
       windows: [{ days: ['Sat', 'Sun'], startMinutes: 90, lengthMinutes: 90 }],
+      halt: { afterFailures: 2, windowMs: 7_200_000 },
     });
+  });
+
+  it.each([
+    ['halt_after_failures = -1', "'groups.default.halt_after_failures': must be an integer in 0..1000000"],
+    ['halt_after_failures = 1.5', "'groups.default.halt_after_failures': must be an integer"],
+    ['halt_window_secs = 0', "'groups.default.halt_window_secs': must be an integer in 1..31536000"],
+    ['halt_after = 1', "'groups.default.halt_after': unknown key"],
+  ])('refuses a bad halt policy (%s), naming the key', (line, message) => {
+    expect(() => parseConfigText(`[groups.default]\n${line}\n`, '/c.toml')).toThrow(message);
+  });
+
+  it('reads halt_after_failures = 0 as never halting', () => {
+    expect(parseConfigText('[groups.default]\nhalt_after_failures = 0\n', '/c.toml').groups.get('default')!.halt.afterFailures).toBeNull();
   });
 
   it('reads the client CA of the listener and the TLS and user settings of the etcd store', () => {
