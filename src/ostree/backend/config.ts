@@ -35,6 +35,12 @@ export interface BackendConfig {
   readonly users: readonly string[];
   /** Methods granted to `users`. @default all of GRANTABLE_METHODS */
   readonly methods: readonly string[];
+  /** Host driver: `auto` probes for a bootc host (bootc at `bootcPath`, booted from an image), else ostree. @default "auto" */
+  readonly driver: 'auto' | 'ostree' | 'bootc';
+  /** The bootc executable (`[bootc] path`). @default "/usr/bin/bootc" */
+  readonly bootcPath: string;
+  /** The containers signature policy bootc enforces, named in refusal messages (`[bootc] policy`). @default "/etc/containers/policy.json" */
+  readonly signaturePolicy: string;
 }
 
 /** Defaults used when no file or key is given. */
@@ -47,6 +53,9 @@ export const DEFAULT_CONFIG: BackendConfig = Object.freeze({
   automaticUpdatePolicy: 'none',
   users: Object.freeze([]),
   methods: Object.freeze([...GRANTABLE_METHODS]),
+  driver: 'auto',
+  bootcPath: '/usr/bin/bootc',
+  signaturePolicy: '/etc/containers/policy.json',
 });
 
 function table(v: unknown, where: string): Record<string, unknown> {
@@ -71,11 +80,19 @@ function str(v: unknown, where: string, fallback: string): string {
 
 /** Validates parsed TOML into a BackendConfig; `file` names the source in error messages. */
 export function parseBackendConfig(doc: Record<string, unknown>, file: string): BackendConfig {
-  const known = new Set(['ostree', 'authorization', 'transaction']);
+  const known = new Set(['ostree', 'authorization', 'transaction', 'bootc']);
   for (const k of Object.keys(doc)) if (!known.has(k)) throw new BackendConfigError(`${file}: unknown section [${k}]`);
   const o = table(doc.ostree, `${file}: [ostree]`);
   const a = table(doc.authorization, `${file}: [authorization]`);
   const t = table(doc.transaction, `${file}: [transaction]`);
+  const bc = table(doc.bootc, `${file}: [bootc]`);
+  for (const k of Object.keys(bc)) {
+    if (!['driver', 'path', 'policy'].includes(k)) throw new BackendConfigError(`${file}: bootc.${k}: unknown key`);
+  }
+  const driver = str(bc.driver, `${file}: bootc.driver`, DEFAULT_CONFIG.driver);
+  if (driver !== 'auto' && driver !== 'ostree' && driver !== 'bootc') {
+    throw new BackendConfigError(`${file}: bootc.driver: expected auto, ostree or bootc`);
+  }
   const methods = strings(a.methods, `${file}: authorization.methods`, DEFAULT_CONFIG.methods);
   for (const m of methods) {
     if (!(GRANTABLE_METHODS as readonly string[]).includes(m)) {
@@ -101,6 +118,9 @@ export function parseBackendConfig(doc: Record<string, unknown>, file: string): 
     automaticUpdatePolicy: policy,
     users: strings(a.users, `${file}: authorization.users`, DEFAULT_CONFIG.users),
     methods,
+    driver,
+    bootcPath: str(bc.path, `${file}: bootc.path`, DEFAULT_CONFIG.bootcPath),
+    signaturePolicy: str(bc.policy, `${file}: bootc.policy`, DEFAULT_CONFIG.signaturePolicy),
   });
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// alt-ostreed: serves org.projectatomic.rpmostree1 on top of the ostree CLI (composition root).
+// alt-ostreed: serves org.projectatomic.rpmostree1 on top of a host driver -- the ostree CLI, or bootc
+// on a bootc host (select-driver.ts) -- (composition root).
 //
 //   alt-ostreed [--bus-address ADDR] [--sysroot PATH] [--osname NAME] [--config FILE]
 import { spawn } from 'node:child_process';
@@ -11,9 +12,9 @@ import { createLogger, type Logger } from '../../common/logger.js';
 import { processRunner } from './command.js';
 import { loadBackendConfig, resolveUids } from './config.js';
 import { OstreeCommandError } from './errors.js';
-import { OstreeCli } from './ostree-cli.js';
 import { readRpmOstreeXml } from '../rpmostree-xml.js';
 import { BackendService } from './service.js';
+import { chooseDriver } from './select-driver.js';
 
 /** Default config file. */
 export const DEFAULT_CONFIG_FILE = '/etc/alt-updated/alt-ostreed.toml';
@@ -47,9 +48,15 @@ async function main(argv: string[]): Promise<number> {
   const { uids, unknown } = resolveUids(config.users, passwd);
   if (unknown.length > 0) logger.warn({ users: unknown }, 'authorised users not found in /etc/passwd; ignored');
   const xml = await readRpmOstreeXml();
-  const cli = new OstreeCli({ sysroot: values.sysroot, run: processRunner(config.commandPrefix) });
-  const caps = await cli.capabilities();
-  logger.info({ ...caps }, 'ostree capabilities');
+  const driver = await chooseDriver({
+    config,
+    sysroot: values.sysroot,
+    runOstree: processRunner(config.commandPrefix),
+    runBootc: processRunner([]),
+    defaultStateroot: values.osname ?? 'default',
+    logger,
+  });
+  logger.info(await driver.describe(), `host driver: ${driver.kind}`);
   const bus = await connectBus({
     ...(values['bus-address'] ? { address: values['bus-address'] } : {}),
     onError: (err) => logger.warn({ err: errorChain(err).join(': ') }, 'bus error'),
@@ -57,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   const service = new BackendService({
     bus,
     xml,
-    cli,
+    driver,
     config,
     sysrootPath: values.sysroot,
     osname: values.osname ?? null,

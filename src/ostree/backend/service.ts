@@ -7,8 +7,7 @@ import type { MessageBus } from '../../dbus/peer.js';
 import { interfaceFromXml, type CallInfo, type MethodImpl, type XmlInterface } from '../../dbus/xml-interface.js';
 import type { Logger } from '../../common/logger.js';
 import type { BackendConfig } from './config.js';
-import { runWork } from './operations.js';
-import type { OstreeCli } from './ostree-cli.js';
+import type { HostDriver, HostSnapshot } from './driver.js';
 import {
   InvalidRequest,
   UnsupportedRequest,
@@ -24,8 +23,7 @@ import {
 import { osObjectPath } from './revision.js';
 import { authorize } from './authorize.js';
 import { osProperty, sysrootProperty } from './properties.js';
-import { buildState, type BackendState } from './state.js';
-import type { SysrootSnapshot } from './ostree-cli.js';
+import type { BackendState } from './state.js';
 import { Transaction } from './transaction.js';
 import { argsKey, optionsFromArg } from './variants.js';
 
@@ -50,7 +48,8 @@ type Caller = CallInfo & { readonly uid: number };
 export interface ServiceDeps {
   readonly bus: MessageBus;
   readonly xml: string;
-  readonly cli: OstreeCli;
+  /** The host driver chosen at start-up (ostree or bootc). */
+  readonly driver: HostDriver;
   readonly config: BackendConfig;
   /** Sysroot path reported in `Path`. */
   readonly sysrootPath: string;
@@ -67,7 +66,7 @@ export interface ServiceDeps {
 export class BackendService {
   readonly #d: ServiceDeps;
   #state: BackendState = { deployments: [], booted: null, osnames: [] };
-  #snapshot: SysrootSnapshot | null = null;
+  #snapshot: HostSnapshot | null = null;
   #sysroot!: XmlInterface;
   readonly #os = new Map<string, XmlInterface>();
   #tx: { tx: Transaction; method: string; key: string; sender: string; ownerUid: number; osPath: string; title: string } | null = null;
@@ -80,7 +79,7 @@ export class BackendService {
 
   /** Reads the sysroot, exports the objects and takes the bus name. */
   async start(): Promise<void> {
-    this.#apply(await this.#d.cli.status());
+    this.#apply(await this.#d.driver.status());
     const guard = (member: string, fn: MethodImpl): MethodImpl => (args, call) => this.#authorize(member, call).then(() => fn(args, call));
     this.#sysroot = interfaceFromXml(this.#d.xml, `${BUS_NAME}.Sysroot`, {
       methods: {
@@ -194,18 +193,18 @@ export class BackendService {
 
   /** Re-reads the sysroot and emits PropertiesChanged for what changed. */
   async reload(): Promise<void> {
-    this.#update(await this.#d.cli.status());
+    this.#update(await this.#d.driver.status());
   }
 
-  #apply(snapshot: SysrootSnapshot): void {
+  #apply(snapshot: HostSnapshot): void {
     const bootedBefore = this.#state.booted?.id ?? null;
     this.#snapshot = snapshot;
-    this.#state = buildState(snapshot);
+    this.#state = snapshot.state;
     // A simulated reboot (test hook) that actually booted something else ends the "rebooting" state.
     if (this.#rebooting && (this.#state.booted?.id ?? null) !== bootedBefore) this.#rebooting = false;
   }
 
-  #update(snapshot: SysrootSnapshot): void {
+  #update(snapshot: HostSnapshot): void {
     const before = this.#snapshotProps();
     this.#apply(snapshot);
     this.#syncOsObjects();
@@ -269,7 +268,7 @@ export class BackendService {
     const sender = call.sender ?? '';
     const before = this.#snapshotProps();
     const slot = { tx: null as Transaction | null };
-    let outcome: SysrootSnapshot | null = null;
+    let outcome: HostSnapshot | null = null;
     let unwatch: (() => void) | null = null;
     const tx = await Transaction.create({
       xml: this.#d.xml,
@@ -280,14 +279,12 @@ export class BackendService {
       forceCloseMs: this.#d.config.forceCloseSecs * 1000,
       logger: this.#d.logger.child({ transaction: title }),
       work: async (progress, signal) => {
-        outcome = await runWork(
+        outcome = await this.#d.driver.run(
           {
-            cli: this.#d.cli,
             osname,
-            remote: this.#d.config.remote,
             progress,
             signal,
-            snapshot: this.#snapshot ?? (await this.#d.cli.status()),
+            snapshot: this.#snapshot ?? (await this.#d.driver.status()),
             reboot: async () => {
               this.#rebooting = true;
               try {

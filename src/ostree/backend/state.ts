@@ -23,6 +23,13 @@ export interface BackendDeployment {
   /** Commit timestamp in seconds (0 when unknown). */
   readonly timestampSecs: number;
   readonly origin: string | null;
+  /**
+   * The image the deployment came from, in ostree-ext's syntax as rpm-ostree reports it (e.g.
+   * `ostree-image-signed:docker://registry.example/alt/atomic:stable`); null for ostree-ref deployments.
+   */
+  readonly imageReference: string | null;
+  /** The image's manifest digest (`sha256:<64 hex>`) when `imageReference` is set. */
+  readonly imageDigest: string | null;
 }
 
 /** The whole sysroot. */
@@ -56,6 +63,8 @@ export function buildState(snap: SysrootSnapshot): BackendState {
       version: e.version ?? commit?.version ?? null,
       timestampSecs: commit?.timestampSecs ?? 0,
       origin: e.origin,
+      imageReference: null,
+      imageDigest: null,
     };
   });
   const osnames = [...new Set(deployments.map((d) => d.osname))];
@@ -107,7 +116,13 @@ export function deploymentDict(d: BackendDeployment): DeploymentDict {
     pinned: b(d.pinned),
     unlocked: s(d.unlocked),
     'regenerate-initramfs': b(false),
-    'base-commit-meta': { type: 'a{sv}', value: d.version !== null ? { version: s(d.version) } : {} },
+    'base-commit-meta': {
+      type: 'a{sv}',
+      value: {
+        ...(d.version !== null ? { version: s(d.version) } : {}),
+        ...(d.imageDigest !== null ? { 'ostree.manifest-digest': s(d.imageDigest) } : {}),
+      },
+    },
   };
   if (d.version !== null) dict.version = s(d.version);
   if (d.timestampSecs > 0) dict.timestamp = { type: 't', value: BigInt(d.timestampSecs) };
@@ -115,6 +130,9 @@ export function deploymentDict(d: BackendDeployment): DeploymentDict {
     dict.origin = s(d.origin);
     if (d.origin.includes(':')) dict['gpg-enabled'] = b(false);
   }
+  // rpm-ostree's keys for a container origin (docs/development/dbus.md: the image contract).
+  if (d.imageReference !== null) dict['container-image-reference'] = s(d.imageReference);
+  if (d.imageDigest !== null) dict['container-image-reference-digest'] = s(d.imageDigest);
   // Only present when true, as in rpm-ostree.
   if (d.finalizationLocked) dict['finalization-locked'] = b(true);
   for (const k of [

@@ -24,8 +24,25 @@ describe('parseBackendConfig', () => {
     [{ authorization: { users: 'root' } }, 'x.toml: authorization.users: expected an array of strings'],
     [{ authorization: { methods: ['Upgrade'] } }, "x.toml: authorization.methods: unknown method 'Upgrade'"],
     [{ ostree: { 'reboot-command': [] } }, 'x.toml: ostree.reboot-command: must not be empty'],
+    [{ bootc: { driver: 'rpm-ostree' } }, 'x.toml: bootc.driver: expected auto, ostree or bootc'],
+    [{ bootc: { binary: '/usr/bin/bootc' } }, 'x.toml: bootc.binary: unknown key'],
+    [{ bootc: { path: '' } }, 'x.toml: bootc.path: expected a non-empty string'],
   ])('names the file and key of a bad value: %j', (doc, message) => {
     expect(() => parseBackendConfig(doc, 'x.toml')).toThrow(message);
+  });
+});
+
+describe('the [bootc] section', () => {
+  it('probes by default, bootc at /usr/bin/bootc, naming the host policy', () => {
+    expect(parseBackendConfig({}, 'x.toml')).toMatchObject({ driver: 'auto', bootcPath: '/usr/bin/bootc', signaturePolicy: '/etc/containers/policy.json' });
+  });
+
+  it('takes a forced driver, another bootc and policy', () => {
+    expect(parseBackendConfig({ bootc: { driver: 'bootc', path: '/opt/bootc', policy: '/etc/p.json' } }, 'x.toml')).toMatchObject({
+      driver: 'bootc',
+      bootcPath: '/opt/bootc',
+      signaturePolicy: '/etc/p.json',
+    });
   });
 });
 

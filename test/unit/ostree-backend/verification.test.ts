@@ -14,6 +14,11 @@ describe('refusalReason', () => {
     [`error: Writing content object: Corrupted file object; checksum expected='${O}' actual='fbf7'`, 'corrupted'],
     [`error: Commit ${C}: Signature made ... using RSA key ID 1234\nBAD signature from "x"`, 'bad_signature'],
     [`error: Commit ${C}: Signature made ... Key expired`, 'expired_key'],
+    // containers/image under skopeo 1.9 / bootc, refusing images under policy.json (captured in
+    // test/integration/ostree-backend/bootc-staging.test.ts).
+    ['error: Pulling r/alt/atomic:stable: FATA[0000] copying system image from manifest list: Source image rejected: A signature was required, but no signature exists', 'signature_policy'],
+    ['Source image rejected: Invalid GPG signature: gpgme.Signature{Status:gpgme.Error{err:0x9}, Summary:128, Fingerprint:"ABC"}', 'signature_policy'],
+    [`image r/alt/atomic@sha256:${C} refused by verification (signature_policy): policy /etc/containers/policy.json: x`, 'signature_policy'],
   ])('names the reason in %j', (text, reason) => {
     expect(refusalReason(text)).toBe(reason);
   });
