@@ -14,6 +14,8 @@ export async function startTestGraphd(opts: {
   clock?: Clock;
   pollIntervalSecs?: number;
   port?: number;
+  /** Address to listen on. @default "127.0.0.1" (the real-node tests use their bridge's address) */
+  host?: string;
   /** Directory of `*.gpg` keyrings: list only commits they verify. */
   verifyKeyringDir?: string;
 }): Promise<RunningGraphd & { updatesDir: string; writePolicy(stream: string, policy: unknown): Promise<void> }> {
@@ -27,7 +29,7 @@ export async function startTestGraphd(opts: {
     {
       repo: opts.repoPath,
       updates: updatesDir,
-      host: '127.0.0.1',
+      host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 0,
       refPrefix: 'altcos',
       pollIntervalSecs: opts.pollIntervalSecs ?? 1,

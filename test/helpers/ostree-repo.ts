@@ -103,8 +103,9 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `dir` read-only over HTTP on 127.0.0.1 and an ephemeral port. */
-export async function serveDir(dir: string): Promise<StaticServer> {
+/** Serves `dir` read-only over HTTP on `host` (default 127.0.0.1) and an ephemeral port. */
+export async function serveDir(dir: string, opts: { host?: string } = {}): Promise<StaticServer> {
+  const host = opts.host ?? '127.0.0.1';
   const state: { failWith: number | null } = { failWith: null };
   const server = createServer((req, res) => {
     void (async () => {
@@ -124,11 +125,11 @@ export async function serveDir(dir: string): Promise<StaticServer> {
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const handle: StaticServer = {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     server,
     get failWith() {
       return state.failWith;
