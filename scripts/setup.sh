@@ -21,6 +21,8 @@ PKGS=(
   openssl           # TLS test certificates for alt-fleetlockd
   stress-ng         # CPU load beside a suite, to check it on a busy machine (docs/development/testing.md)
   rpm               # rpmbuild for the ALT spec in packaging/alt (test/integration/packaging)
+  systemd-container # systemd-nspawn: the real nodes of `npm run test:realnode` (test/realnode)
+  debootstrap       # the Debian rootfs of the real-node image (built once, cached)
 )
 missing=()
 for p in "${PKGS[@]}"; do
