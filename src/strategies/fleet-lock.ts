@@ -19,6 +19,9 @@ export const fleetLock: StrategyFactory = (deps): StrategyPort => {
   // Whether this process believes it holds the slot. After a restart reportSteady releases any slot,
   // so "false" is the truth once the agent reported steady.
   let held = false;
+  const healthy = deps.healthy ?? (() => Promise.resolve(true));
+  // Logged once per process: the agent asks again on every tick while the boot stays unhealthy.
+  let keptLogged = false;
 
   const release = async (signal?: AbortSignal): Promise<void> => {
     await lock.steadyState(params, signal);
@@ -30,6 +33,13 @@ export const fleetLock: StrategyFactory = (deps): StrategyPort => {
     describe: (nowMs) =>
       schedule === null ? 'fleet_lock' : `fleet_lock within periodic windows, ${describeSchedule(schedule, nowMs)}`,
     async reportSteady(signal) {
+      // The slot taken before the reboot is given back only once the new boot is healthy (bootc-operator
+      // does the same): a failing node keeps it, so no other node reboots meanwhile.
+      if (!(await healthy())) {
+        if (!keptLogged) log.warn({ event: 'lock_kept', reason: 'unhealthy' }, 'this boot is not (yet) healthy: keeping the reboot slot');
+        keptLogged = true;
+        return false;
+      }
       await release(signal);
       return true;
     },

@@ -56,6 +56,13 @@ export interface StrategyDeps {
   readonly lockParams: LockClientParams;
   /** Resolves `localtime` to a zone name; defaults to the process zone. */
   readonly localZone?: () => string;
+  /**
+   * Whether this boot is healthy enough to give the reboot slot back: true when its health verdict
+   * is green or health checks are disabled, false while the verdict is pending or red (the slot
+   * then stays held, so a bad update does not spread). Throwing counts as "not yet".
+   * `fleet_lock` asks it before every steady-state release. @default always true (today's behaviour)
+   */
+  readonly healthy?: () => Promise<boolean>;
 }
 
 /** Builds a strategy; throws `StrategyConfigError` when the settings do not allow it. */

@@ -1,6 +1,7 @@
-// `alt-updatectl fleetlock lock|unlock|status|release`: share the fleet's reboot lock from scripts and
-// other services (coreos/zincati#1324). Exit codes: 0 done, 1 error, 2 bad usage, 3 lock refused
-// (all slots held or outside the maintenance window; retry later).
+// `alt-updatectl fleetlock lock|unlock|status|release|resume`: share the fleet's reboot lock from
+// scripts and other services (coreos/zincati#1324), and resume a group its failure policy halted.
+// Exit codes: 0 done, 1 error, 2 bad usage, 3 lock refused (all slots held, outside the maintenance
+// window or group halted; retry later).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../../common/clock.js';
@@ -18,14 +19,15 @@ const USAGE = `usage: alt-updatectl fleetlock lock   [--url URL] [--id ID] [--gr
        alt-updatectl fleetlock unlock [--url URL] [--id ID] [--group G] [--token T]
        alt-updatectl fleetlock status  --url URL [--group G] [--token T] [--json]
        alt-updatectl fleetlock release --url URL --group G --id ID [--token ADMIN_TOKEN]
+       alt-updatectl fleetlock resume  GROUP --url URL [--token ADMIN_TOKEN]
 common: [--cacert FILE] [--root DIR]; the token may also come from $ALT_FLEETLOCK_TOKEN.
 URL, group, token and id default to updates.fleet_lock.base_url, identity.group,
 updates.fleet_lock.token and this node's id (identity.node_uuid or the app-specific machine id).`;
 
-/** Exit code for a refused lock (slots full, outside the window): a script may retry later. */
+/** Exit code for a refused lock (slots full, outside the window, group halted): a script may retry later. */
 export const EXIT_LOCK_REFUSED = 3;
 
-const REFUSED_KINDS = new Set(['failed_lock_semaphore_full', 'outside_maintenance_window', 'lock_held', 'failed_lock']);
+const REFUSED_KINDS = new Set(['failed_lock_semaphore_full', 'outside_maintenance_window', 'group_halted', 'lock_held', 'failed_lock']);
 
 const FLAGS = {
   url: { type: 'string' },
@@ -67,9 +69,14 @@ export function renderGroups(groups: readonly GroupStatus[]): string {
   for (const g of groups) {
     const extra = g.configured ? '' : ' (not configured)';
     const expiry = g.staleAfterSecs === null ? 'no expiry' : `stale after ${g.staleAfterSecs}s`;
-    lines.push(`group ${g.name}: ${g.holders.length}/${g.slots} slots held, ${expiry}${extra}`);
+    const policy = g.haltAfterFailures === null ? '' : `, halts after ${g.haltAfterFailures} failure(s) in ${g.haltWindowSecs ?? '?'}s`;
+    lines.push(`group ${g.name}: ${g.holders.length}/${g.slots} slots held, ${expiry}${policy}${extra}`);
+    if (g.halted !== null) lines.push(`  HALTED since ${g.halted.since}: ${g.halted.reason}`);
     for (const h of g.holders) {
       lines.push(`  ${h.id}  locked ${h.lockedAt}  renewed ${h.renewedAt}${h.stale ? '  STALE' : ''}`);
+    }
+    for (const f of g.failures) {
+      lines.push(`  failure: ${f.id} ${f.result.replace('_', ' ')} on ${f.release} at ${f.reportedAt}${f.reason === null ? '' : `: ${f.reason}`}`);
     }
   }
   return lines.join('\n');
@@ -83,13 +90,20 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const [action, ...extra] = positionals;
-  if (action === undefined || extra.length > 0 || !['lock', 'unlock', 'status', 'release'].includes(action)) {
+  // `resume` names its group as an argument (or --group); every other action takes none.
+  const maxExtra = action === 'resume' ? 1 : 0;
+  if (action === undefined || extra.length > maxExtra || !['lock', 'unlock', 'status', 'release', 'resume'].includes(action)) {
     throw new CliUsageError(USAGE);
   }
+  if (action === 'resume' && extra.length === 1 && v.group !== undefined && v.group !== extra[0]) {
+    throw new CliUsageError(`resume: GROUP '${extra[0]}' and --group '${v.group}' differ`);
+  }
+  // A halt is lifted only for a group named on the command line, never this node's default group.
+  const resumeGroup = extra[0] ?? v.group;
   const root = v.root ?? '/';
   // Settings are read only for what the flags leave out, so the command also works on a machine
   // without an alt-updated configuration.
-  const needsSettings = v.url === undefined || (action !== 'status' && v.group === undefined) || ((action === 'lock' || action === 'unlock') && v.id === undefined);
+  const needsSettings = v.url === undefined || (action !== 'status' && action !== 'resume' && v.group === undefined) || ((action === 'lock' || action === 'unlock') && v.id === undefined);
   const settings = needsSettings ? (await loadSettings({ root })).settings : null;
   const url = v.url ?? settings?.updates.fleetLock.baseUrl ?? null;
   if (url === null) throw new CliUsageError(`--url is required (updates.fleet_lock.base_url is not set)\n${USAGE}`);
@@ -105,13 +119,19 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const ca = v.cacert === undefined ? undefined : await readFile(v.cacert);
   const tls = ca === undefined ? {} : { ca };
   try {
-    if (action === 'status' || action === 'release') {
+    if (action === 'status' || action === 'release' || action === 'resume') {
       const admin = createFleetLockAdminClient({ baseUrl: url, token, ...tls });
       try {
         if (action === 'release') {
           if (group === null || v.id === undefined) throw new CliUsageError(`release needs --group and --id\n${USAGE}`);
           const released = await admin.release(group, v.id);
           io.stdout(released ? `released '${v.id}' in group '${group}'` : `'${v.id}' held no slot in group '${group}'`);
+          return 0;
+        }
+        if (action === 'resume') {
+          if (resumeGroup === undefined || !GROUP_PATTERN.test(resumeGroup)) throw new CliUsageError(`resume needs GROUP (matching ^[a-zA-Z0-9.-]+$)\n${USAGE}`);
+          const resumed = await admin.resume(resumeGroup);
+          io.stdout(resumed ? `resumed: group '${resumeGroup}' takes reboots again` : `not halted: group '${resumeGroup}' was not halted`);
           return 0;
         }
         const groups = v.group === undefined ? await admin.listGroups() : [await admin.group(v.group)];

@@ -80,6 +80,30 @@ describe('src/strategies', () => {
     expect(lock.state.calls).toEqual(['steady-state', 'pre-reboot']);
   });
 
+  it('fleet_lock keeps the slot at steady state while the boot is not healthy, and releases it once it is', async () => {
+    const lock = memoryLockForTest();
+    lock.state.holders.add('node-a'); // taken before the reboot
+    let green = false;
+    const logger = memoryLogger();
+    const s = createStrategy({ ...deps({ strategy: 'fleet_lock', lock: lock.port }), logger, healthy: () => Promise.resolve(green) });
+    expect(await s.reportSteady()).toBe(false);
+    expect(await s.reportSteady()).toBe(false);
+    expect(lock.state.calls).toEqual([]);
+    expect(lock.state.holders.has('node-a')).toBe(true);
+    expect(logger.records.filter((r) => r.fields['event'] === 'lock_kept')).toHaveLength(1);
+    green = true;
+    expect(await s.reportSteady()).toBe(true);
+    expect(lock.state.calls).toEqual(['steady-state']);
+    expect(lock.state.holders.size).toBe(0);
+  });
+
+  it('fleet_lock keeps the slot when the health verdict cannot be read (the agent treats it as "no")', async () => {
+    const lock = memoryLockForTest();
+    const s = createStrategy({ ...deps({ strategy: 'fleet_lock', lock: lock.port }), healthy: () => Promise.reject(new Error('record unreadable')) });
+    await expect(s.reportSteady()).rejects.toThrow('record unreadable');
+    expect(lock.state.calls).toEqual([]);
+  });
+
   it('fleet_lock surfaces server errors with their kind (the agent treats them as "no")', async () => {
     const lock = memoryLockForTest(0);
     const s = createStrategy(deps({ strategy: 'fleet_lock', lock: lock.port }));
