@@ -16,7 +16,9 @@ import type { Identity } from '../identity/identity.js';
 import { streamFromRef, type DeploymentSet } from '../ostree/deployment.js';
 import { createStrategy } from '../strategies/registry.js';
 import { WeeklyCalendar } from '../strategies/periodic/calendar.js';
+import { fileHealthStore, readBootId, RECORD_FILE } from '../health/store.js';
 import { graphPort } from './adapters/graph.js';
+import { healthPort, reportPendingVerdict } from './adapters/health.js';
 import { lockPort } from './adapters/lock.js';
 import { sessionPort } from './adapters/sessions.js';
 import { Agent } from './loop.js';
@@ -113,6 +115,12 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
   });
   const probe = createLogindProbe({ busAddress: o.busAddress });
   const motd = createDeadendMotd({ path: join(o.root, 'run/motd.d/85-alt-updated-deadend.motd') });
+  const healthStore = settings.health.enabled ? fileHealthStore(join(o.root, settings.health.stateDir, RECORD_FILE)) : null;
+  if (healthStore !== null && fleetClient !== null) {
+    // The boot was judged before the agent started (alt-updated-health.service): tell the fleet.
+    const params = { id: identity.nodeUuid.value, group: identity.group.value };
+    void reportPendingVerdict(healthStore, (v) => fleetClient.reportVerdict(params, v), logger);
+  }
   const agent = new Agent({
     settings,
     clock: o.clock,
@@ -125,6 +133,7 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
     notifier: o.notifier,
     metrics,
     deadend: motd,
+    ...(healthStore === null ? {} : { health: healthPort(healthStore, () => readBootId(o.root), settings.health.bootAttempts) }),
     overrideInteractiveCheckPath: join(o.root, 'run/alt-updated/override-interactive-check'),
   });
   return {

@@ -8,6 +8,7 @@ import type {
   Clock,
   DeadendPort,
   GraphPort,
+  HealthPort,
   Logger,
   Metrics,
   Notifier,
@@ -43,6 +44,8 @@ export interface AgentDeps {
   readonly metrics: Metrics;
   /** Dead-end notice. */
   readonly deadend: DeadendPort;
+  /** The boot health record (arming at finalize, failed releases); absent when `health.enabled` is false. */
+  readonly health?: HealthPort;
   /** Override file that skips the session grace period. @default DEFAULT_OVERRIDE_INTERACTIVE_CHECK */
   readonly overrideInteractiveCheckPath?: string;
   /** Existence check for the override file (tests inject one). @default fs.access */

@@ -108,6 +108,27 @@ export interface Notifier {
  */
 export type { AgentMetrics as Metrics, FinalizationBlockReason } from './operator/metrics.js';
 
+/** A release that failed its boot health verdict on this node (src/health). */
+export interface FailedReleaseFact {
+  /** Release version. */
+  readonly release: string;
+  /** Its commit checksum, denylisted. */
+  readonly payload: string;
+  /** Why it failed. */
+  readonly reason: string;
+}
+
+/** The boot health record (src/health, docs/usage/health-checks.md) as the agent needs it. */
+export interface HealthPort {
+  /** Releases that failed on this node: never staged again. Throws when the record cannot be read. */
+  failedReleases(): Promise<readonly FailedReleaseFact[]>;
+  /**
+   * Arms the health trial of `staged` (booted now: `booted`) before it is finalized, so the next
+   * boots judge it. Throws when the record cannot be written: then the agent does not reboot.
+   */
+  arm(release: string, staged: Deployment, booted: Deployment): Promise<void>;
+}
+
 /** Shows or removes the dead-end notice (MOTD) through a privileged helper. */
 export interface DeadendPort {
   /** Marks the booted release as a dead-end with `reason`. */

@@ -141,6 +141,15 @@ export async function tickStaged(
   } else {
     log.info({ event: 'update_finalizing', release: v }, `staged deployment '${v}' available, proceeding to finalize it`);
   }
+  if (deps.health !== undefined && set.booted !== null) {
+    // Armed before the reboot it judges: the next boots find the trial (docs/usage/health-checks.md).
+    try {
+      await deps.health.arm(v, staged, set.booted);
+    } catch (err: unknown) {
+      log.error({ event: 'health_arm_failed', release: v, err: err2s(err) }, `cannot arm the health check for ${v}: ${err2s(err)}; not finalizing`);
+      return blocked({ reason: 'finalize_failed', because: `arming the health check failed: ${err2s(err)}` });
+    }
+  }
   deps.metrics.finalizeAttempt();
   try {
     await deps.ostree.finalize(release.payload, rebootOnly ? { alreadyUnlocked: true } : undefined);

@@ -92,6 +92,22 @@ async function tickStart(deps: AgentDeps, mem: AgentMemory, log: Logger): Promis
       `deployment ${d?.version ?? '?'} (${checksum.slice(0, 12)}) will be excluded from being a future update target`,
     );
   }
+  if (deps.health !== undefined) {
+    // Releases that failed their boot verdict are never staged again (issue 15); an unreadable record
+    // could hide one, so the start is retried instead of guessing.
+    let failed;
+    try {
+      failed = await deps.health.failedReleases();
+    } catch (err: unknown) {
+      log.error({ event: 'health_record_unreadable', err: errorChain(err).join(': ') }, `cannot read the health record: ${errorChain(err).join(': ')}`);
+      return { type: 'init_failed' };
+    }
+    for (const f of failed) {
+      if (mem.denylist.has(f.payload)) continue;
+      mem.denylist.add(f.payload);
+      log.info({ event: 'failed_release_denylisted', payload: f.payload, version: f.release, reason: f.reason }, `release ${f.release} failed on this node (${f.reason}) and will never be staged again`);
+    }
+  }
   if (enabled) {
     log.info({ event: 'agent_initialized', strategy: deps.strategy.label }, `update strategy: ${deps.strategy.describe(deps.clock.nowMs())}`);
   } else {

@@ -2,7 +2,7 @@
 import { ManualClock } from '../../../src/common/clock.js';
 import { memoryLogger } from '../../../src/common/logger.js';
 import { Agent } from '../../../src/agent/loop.js';
-import type { StrategyPort } from '../../../src/agent/ports.js';
+import type { HealthPort, StrategyPort } from '../../../src/agent/ports.js';
 import type { StateKind } from '../../../src/agent/state.js';
 import type { Settings } from '../../../src/config/types.js';
 import type { Release } from '../../../src/graph/release.js';
@@ -58,6 +58,7 @@ export function makeAgent(o: {
   settings?: Settings;
   strategy?: StrategyPort;
   overrideFile?: boolean;
+  health?: HealthPort;
 } = {}) {
   const clock = new ManualClock(Date.UTC(2026, 10, 27, 10, 0, 0));
   const ostree = memoryOstreeForTest({
@@ -85,6 +86,7 @@ export function makeAgent(o: {
     notifier,
     metrics,
     deadend,
+    ...(o.health ? { health: o.health } : {}),
     overrideInteractiveCheckPath: '/run/test/override-interactive-check',
     fileExists: (p) => (files.asked.push(p), Promise.resolve(files.override)),
   });

@@ -1,0 +1,48 @@
+// The agent's HealthPort over the health record file (src/health/store.ts).
+import { errorChain } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { armTrial } from '../../health/arm.js';
+import type { HealthStore } from '../../health/store.js';
+import type { HealthPort } from '../ports.js';
+
+/** A HealthPort over `store`; `bootId` reads this boot's id, `maxAttempts` is `health.boot_attempts`. */
+export function healthPort(store: HealthStore, bootId: () => Promise<string>, maxAttempts: number): HealthPort {
+  return {
+    failedReleases: async () => (await store.read()).failed.map((f) => ({ release: f.release, payload: f.payload, reason: f.reason })),
+    arm: async (release, staged, booted) => {
+      const record = await store.read();
+      const next = armTrial(record, {
+        release,
+        expected: { payload: staged.checksum, serial: staged.serial },
+        previous: { payload: booted.checksum, serial: booted.serial },
+        bootId: await bootId(),
+        maxAttempts,
+      });
+      if (next !== record) await store.write(next);
+    },
+  };
+}
+
+/**
+ * Sends the health record's pending final verdict (healthy, failed, rolled_back) to the fleet through
+ * `send` (alt-fleetlockd's `v1/verdict`, src/fleetlock/client.ts `reportVerdict`) and clears it once
+ * accepted. A failure is logged and the verdict kept for the next start: never lost, maybe repeated
+ * (the server counts each node and release once).
+ */
+export async function reportPendingVerdict(
+  store: HealthStore,
+  send: (v: { readonly result: 'healthy' | 'failed' | 'rolled_back'; readonly release: string; readonly reason: string | null }) => Promise<{ readonly groupHalted: boolean }>,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const record = await store.read();
+    const r = record.report;
+    if (r === null) return;
+    const reply = await send({ result: r.result, release: r.release, reason: r.reason === null ? null : r.reason.slice(0, 1024) });
+    const now = await store.read();
+    if (now.report !== null && now.report.atMs === r.atMs && now.report.release === r.release) await store.write({ ...now, report: null });
+    logger.info({ event: 'health_verdict_reported', result: r.result, release: r.release, groupHalted: reply.groupHalted }, `reported verdict ${r.result} for ${r.release} to the fleet lock server${reply.groupHalted ? '; the group is halted' : ''}`);
+  } catch (err: unknown) {
+    logger.warn({ event: 'health_verdict_report_failed', err: errorChain(err).join(': ') }, `could not report the health verdict (kept for the next start): ${errorChain(err).join(': ')}`);
+  }
+}
