@@ -11,6 +11,8 @@ export interface BuiltGraph {
   readonly basearch: string;
   /** Stream. */
   readonly stream: string;
+  /** `oci` for a graph of registry images (served for `oci=true`); `checksum` for ostree commits. */
+  readonly scheme?: 'oci';
   /** Nodes, chain by chain, oldest first within a chain. */
   readonly nodes: readonly GraphNode[];
   /** Static edges (before throttling), dead-end sources already pruned. */
@@ -30,13 +32,18 @@ export interface BuildOptions {
 
 /** Build result: graphs keyed `<basearch>/<stream>`, plus human warnings (skipped commits). */
 export interface BuildResult {
-  /** Graphs by `<basearch>/<stream>`. */
+  /** Graphs by `graphKey(basearch, stream, oci)`. */
   readonly graphs: ReadonlyMap<string, BuiltGraph>;
   /** Things an operator should know, e.g. a commit without `version`. */
   readonly warnings: readonly string[];
 }
 
 const COMPLETED: Rollout = Object.freeze({ startEpoch: 0, startPercentage: 1, durationMinutes: null });
+
+/** The key of a graph: `<basearch>/<stream>`, prefixed `oci:` for image graphs (Fedora serves both). */
+export function graphKey(basearch: string, stream: string, oci: boolean): string {
+  return `${oci ? 'oci:' : ''}${basearch}/${stream}`;
+}
 
 /** Orders a stream's refs: the nameless ref first, then named refs by name. */
 function chainOrder(a: RefHistory, b: RefHistory): number {
@@ -54,7 +61,7 @@ function chainOrder(a: RefHistory, b: RefHistory): number {
 export function buildGraphs(histories: readonly RefHistory[], policies: ReadonlyMap<string, StreamPolicy>, opts: BuildOptions = {}): BuildResult {
   const byStream = new Map<string, RefHistory[]>();
   for (const h of histories) {
-    const key = `${h.basearch}/${h.stream}`;
+    const key = graphKey(h.basearch, h.stream, h.scheme === 'oci');
     byStream.set(key, [...(byStream.get(key) ?? []), h]);
   }
   const graphs = new Map<string, BuiltGraph>();
@@ -72,13 +79,13 @@ export function buildGraphs(histories: readonly RefHistory[], policies: Readonly
         if (seen.has(c.checksum)) return;
         seen.add(c.checksum);
         if (c.version === null || c.version === '') {
-          warnings.push(`${h.ref}: commit ${c.checksum} has no 'version' metadata: skipped`);
+          warnings.push(h.scheme === 'oci' ? `${h.ref}: image ${c.checksum} has no version label: skipped` : `${h.ref}: commit ${c.checksum} has no 'version' metadata: skipped`);
           return;
         }
         const p = policy.get(c.version);
         const rollout = p?.rollout ?? (p === undefined && opts.implicitRollout ? COMPLETED : null);
         const metadata: Record<string, string> = {
-          [fedoraKey(KEY.scheme)]: 'checksum',
+          [fedoraKey(KEY.scheme)]: h.scheme ?? 'checksum',
           [fedoraKey(KEY.ageIndex)]: String(age),
         };
         if (p?.barrier) {
@@ -114,7 +121,7 @@ export function buildGraphs(histories: readonly RefHistory[], policies: Readonly
         for (let i = edges.length - 1; i >= 0; i--) if (deadends.has(edges[i]![0])) edges.splice(i, 1);
       }
     }
-    graphs.set(key, { basearch: first.basearch, stream: first.stream, nodes, edges, rollouts });
+    graphs.set(key, { basearch: first.basearch, stream: first.stream, ...(first.scheme === 'oci' ? { scheme: 'oci' as const } : {}), nodes, edges, rollouts });
   }
   return { graphs, warnings };
 }

@@ -5,11 +5,12 @@ import { parse as parseToml } from 'smol-toml';
 import { decodeUtf8File } from '../common/utf8.js';
 import { GraphServerError } from './errors.js';
 import { keyringFiles } from './signatures.js';
+import { parseOciStreams, type OciStreamSettings } from './oci/config.js';
 
 /** Validated alt-graphd settings. */
 export interface GraphdConfig {
-  /** Local ostree repo path or http(s) URL. */
-  readonly repo: string;
+  /** Local ostree repo path or http(s) URL; null when every stream comes from an OCI registry. */
+  readonly repo: string | null;
   /** Directory of `updates/<stream>.json` policy files. */
   readonly updates: string;
   /** Listen host (loopback by default). @default "127.0.0.1" */
@@ -28,14 +29,18 @@ export interface GraphdConfig {
   readonly nowSecs: number | null;
   /** Directory of `*.gpg` public keyrings: list only commits with a good signature from one. @default null */
   readonly verifyKeyringDir: string | null;
+  /** Streams read from OCI registries (`[[streams]]`, or the `--registry` flags). @default [] */
+  readonly ociStreams?: readonly OciStreamSettings[];
 }
 
-const KEYS = ['repo', 'updates', 'listen', 'ref_prefix', 'poll_interval_secs', 'cache_dir', 'implicit_rollout', 'verify_keyring_dir'] as const;
+const KEYS = ['repo', 'updates', 'listen', 'ref_prefix', 'poll_interval_secs', 'cache_dir', 'implicit_rollout', 'verify_keyring_dir', 'streams'] as const;
 
 /** Usage text. */
 export const GRAPHD_USAGE =
   'usage: alt-graphd --repo PATH_OR_URL --updates DIR [--listen 127.0.0.1:8080] [--config FILE] [--ref-prefix altcos]\n' +
-  '                  [--poll-interval-secs 30] [--cache-dir DIR] [--implicit-rollout] [--verify-keyring-dir DIR] [--now UNIX_SECS]';
+  '                  [--poll-interval-secs 30] [--cache-dir DIR] [--implicit-rollout] [--verify-keyring-dir DIR] [--now UNIX_SECS]\n' +
+  '       alt-graphd --registry URL --repository NAME (--tag-pattern REGEX | --tags T1,T2) --stream NAME --updates DIR\n' +
+  '                  [--image NAME] [--version-label LABEL] ... (or [[streams]] in --config FILE)';
 
 function fail(msg: string): never {
   throw new GraphServerError('GRAPHD_CONFIG', msg);
@@ -85,6 +90,13 @@ export async function loadGraphdConfig(argv: string[]): Promise<GraphdConfig> {
         'implicit-rollout': { type: 'boolean' },
         'verify-keyring-dir': { type: 'string' },
         now: { type: 'string' },
+        registry: { type: 'string' },
+        repository: { type: 'string' },
+        'tag-pattern': { type: 'string' },
+        tags: { type: 'string' },
+        stream: { type: 'string' },
+        image: { type: 'string' },
+        'version-label': { type: 'string' },
       },
     }));
   } catch (err: unknown) {
@@ -115,9 +127,13 @@ export async function loadGraphdConfig(argv: string[]): Promise<GraphdConfig> {
     // At start-up, not at the first rebuild: a missing or empty key directory is a config error.
     await keyringFiles(verifyKeyringDir, where('verify_keyring_dir', 'verify-keyring-dir', flag));
   }
+  const ociStreams = await parseOciStreams(values, file.streams, values.config ?? null);
+  const hasRepo = values.repo !== undefined || file.repo !== undefined;
   return {
     verifyKeyringDir,
-    repo: str('repo', 'repo'),
+    ociStreams,
+    // An ostree repo is required unless every stream comes from a registry.
+    repo: hasRepo || ociStreams.length === 0 ? str('repo', 'repo') : null,
     updates: str('updates', 'updates'),
     host,
     port,

@@ -59,16 +59,18 @@ function serveGraph(service: GraphService, req: IncomingMessage, res: ServerResp
   const stream = q.get('stream') ?? '';
   if (basearch === '') return (sendError(res, 400, 'missing_basearch', 'mandatory client parameter "basearch" missing'), 400);
   if (stream === '') return (sendError(res, 400, 'missing_stream', 'mandatory client parameter "stream" missing'), 400);
-  // Fedora serves a separate graph of container images for `oci=true`; ALT releases are ostree commits only.
-  if (q.get('oci') === 'true') return (sendError(res, 400, 'unsupported_oci', 'this server has no OCI (container image) graphs'), 400);
+  // Fedora serves a separate graph of container images for `oci=true`: here, the streams read from
+  // a registry. A stream without one answers as before (its releases are ostree commits only).
+  const oci = q.get('oci') === 'true';
   const rawW = q.get('rollout_wariness');
   let wariness: number | null = null;
   if (rawW !== null && rawW !== '') {
     if (!WARINESS.test(rawW)) return (sendError(res, 400, 'invalid_rollout_wariness', `"rollout_wariness" is not a number: ${JSON.stringify(rawW.slice(0, 32))}`), 400);
     wariness = Number(rawW);
   }
-  const { ready, graph } = service.lookup(basearch, stream);
+  const { ready, graph } = service.lookup(basearch, stream, oci);
   if (!ready) return (sendError(res, 503, 'graph_unavailable', 'no graph has been built yet'), 503);
+  if (oci && !graph) return (sendError(res, 400, 'unsupported_oci', `no OCI (container image) graph for basearch "${basearch}" and stream "${stream}"`), 400);
   if (!graph) return (sendError(res, 404, 'unknown_stream', `no graph for basearch "${basearch}" and stream "${stream}"`), 404);
   const { body, etag } = service.body(graph, clientWariness(wariness, q.get('node_uuid') ?? ''));
   const inm = req.headers['if-none-match'];

@@ -27,8 +27,10 @@ export interface RefHistory {
   readonly stream: string;
   /** Optional fourth component, or null. */
   readonly name: string | null;
-  /** Commits, oldest first (parent chain order). */
+  /** Commits, oldest first (parent chain order); for an `oci` history, images (`checksum` = pullspec@digest). */
   readonly commits: readonly CommitInfo[];
+  /** `oci` for image releases from a registry (src/graph-server/oci); absent for ostree commits. */
+  readonly scheme?: 'oci';
 }
 
 /** Where releases come from. */

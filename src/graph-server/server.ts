@@ -5,7 +5,9 @@ import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { GraphdConfig } from './config.js';
 import { createGraphHandler } from './http.js';
-import { localRepoSource, remoteRepoSource } from './repo.js';
+import { createRegistryClient, type RegistryClient } from './oci/registry.js';
+import { ociReleaseSource } from './oci/source.js';
+import { localRepoSource, remoteRepoSource, type ReleaseSource } from './repo.js';
 import { createGraphService, type GraphService } from './service.js';
 import { verifiedSource } from './signatures.js';
 
@@ -24,12 +26,30 @@ export async function startGraphd(
   config: GraphdConfig,
   deps: { clock: Clock; logger: Logger; poll?: boolean },
 ): Promise<RunningGraphd> {
-  const remote = /^https?:\/\//.test(config.repo);
-  const plain = remote ? remoteRepoSource(config.repo, config.cacheDir, config.refPrefix) : localRepoSource(config.repo, config.refPrefix);
-  const source =
-    config.verifyKeyringDir === null
-      ? plain
-      : verifiedSource(plain, { repoPath: remote ? config.cacheDir : config.repo, keyringDir: config.verifyKeyringDir, logger: deps.logger });
+  const sources: ReleaseSource[] = [];
+  if (config.repo !== null) {
+    const repo = config.repo;
+    const remote = /^https?:\/\//.test(repo);
+    const plain = remote ? remoteRepoSource(repo, config.cacheDir, config.refPrefix) : localRepoSource(repo, config.refPrefix);
+    sources.push(
+      config.verifyKeyringDir === null
+        ? plain
+        : verifiedSource(plain, { repoPath: remote ? config.cacheDir : repo, keyringDir: config.verifyKeyringDir, logger: deps.logger }),
+    );
+  }
+  // One keep-alive client per registry (and credentials), shared by its streams.
+  const registries = new Map<string, RegistryClient>();
+  const oci = config.ociStreams ?? [];
+  if (oci.length > 0) {
+    const clientFor = (s: (typeof oci)[number]): RegistryClient => {
+      const key = `${s.registry}\0${s.credentials?.username ?? ''}`;
+      let c = registries.get(key);
+      if (c === undefined) registries.set(key, (c = createRegistryClient({ baseUrl: s.registry, credentials: s.credentials })));
+      return c;
+    };
+    sources.push(ociReleaseSource(oci, clientFor));
+  }
+  const source = combinedSource(sources);
   const service = createGraphService({
     source,
     updatesDir: config.updates,
@@ -70,8 +90,19 @@ export async function startGraphd(
     async close() {
       stop.abort();
       await loop;
+      await Promise.all([...registries.values()].map((c) => c.close()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** Several sources as one: fingerprints joined, histories concatenated. */
+function combinedSource(sources: readonly ReleaseSource[]): ReleaseSource {
+  if (sources.length === 1) return sources[0]!;
+  return {
+    fingerprint: async () => (await Promise.all(sources.map((s) => s.fingerprint()))).join('\n\n'),
+    read: async () => (await Promise.all(sources.map((s) => s.read()))).flat(),
+    refusedCommits: () => sources.reduce((n, s) => n + (s.refusedCommits?.() ?? 0), 0),
   };
 }

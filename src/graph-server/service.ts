@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import { errorChain } from '../common/errors.js';
-import { buildGraphs, type BuildOptions, type BuiltGraph } from './build.js';
+import { buildGraphs, graphKey, type BuildOptions, type BuiltGraph } from './build.js';
 import { parseStreamPolicy, type StreamPolicy } from './policy.js';
 import type { ReleaseSource } from './repo.js';
 import { GraphServerError } from './errors.js';
@@ -43,8 +43,11 @@ export interface ServiceStats {
 export interface GraphService {
   /** Rebuilds when the fingerprint changed; never throws; resolves true when a new snapshot is live. */
   refresh(): Promise<boolean>;
-  /** The built graph for `(basearch, stream)`, or null; `ready` is false before the first build. */
-  lookup(basearch: string, stream: string): { ready: boolean; graph: BuiltGraph | null };
+  /**
+   * The built graph for `(basearch, stream)` (the image graph with `oci`), or null; `ready` is false
+   * before the first build.
+   */
+  lookup(basearch: string, stream: string, oci?: boolean): { ready: boolean; graph: BuiltGraph | null };
   /** The body for a client of wariness `w` at the service clock's now. */
   body(graph: BuiltGraph, wariness: number): GraphBody;
   /** All graphs of the live snapshot. */
@@ -146,7 +149,7 @@ export function createGraphService(deps: GraphServiceDeps): GraphService {
   function body(g: BuiltGraph, wariness: number): GraphBody {
     const snap = current!;
     const hidden = hiddenRollouts(g.rollouts, wariness, Math.floor(deps.clock.nowMs() / 1000));
-    const key = `${g.basearch}/${g.stream}|${hidden.join(',')}`;
+    const key = `${graphKey(g.basearch, g.stream, g.scheme === 'oci')}|${hidden.join(',')}`;
     const hit = snap.cache.get(key);
     if (hit) return hit;
     let nodesJson = snap.nodesJson.get(g);
@@ -163,7 +166,7 @@ export function createGraphService(deps: GraphServiceDeps): GraphService {
 
   return {
     refresh,
-    lookup: (basearch, stream) => ({ ready: current !== null, graph: current?.graphs.get(`${basearch}/${stream}`) ?? null }),
+    lookup: (basearch, stream, oci = false) => ({ ready: current !== null, graph: current?.graphs.get(graphKey(basearch, stream, oci)) ?? null }),
     body,
     graphs: () => [...(current?.graphs.values() ?? [])],
     stats,
