@@ -103,7 +103,8 @@ export async function loadGraphdConfig(argv: string[]): Promise<GraphdConfig> {
     fail(`${err instanceof Error ? err.message : String(err)}\n${GRAPHD_USAGE}`);
   }
   const file = values.config ? await readToml(values.config) : {};
-  const where = (key: string, flag: string, fromFlag: boolean): string => (fromFlag ? `--${flag}` : `${values.config}: ${key}`);
+  // Without a config file a missing value can only be given as a flag: name the flag.
+  const where = (key: string, flag: string, fromFlag: boolean): string => (fromFlag || values.config === undefined ? `--${flag}` : `${values.config}: ${key}`);
   const str = (key: (typeof KEYS)[number], flag: string, def?: string): string => {
     const v: unknown = (values as Record<string, unknown>)[flag] ?? file[key] ?? def;
     if (typeof v !== 'string' || v === '') fail(`${where(key, flag, (values as Record<string, unknown>)[flag] !== undefined)}: expected a non-empty string${v === undefined ? ' (required)' : ''}`);
