@@ -24,6 +24,8 @@ export interface BackendOptions {
   readonly forceCloseSecs?: number;
   /** Replace the simulated-reboot hook (e.g. `['true']` to only record nothing). */
   readonly rebootCommand?: readonly string[];
+  /** TOML appended to the config (e.g. a `[bootc]` section). */
+  readonly extraConfig?: string;
 }
 
 /** A running daemon. */
@@ -53,6 +55,7 @@ export async function writeBackendConfig(opts: BackendOptions): Promise<string> 
     `users = ${toml(opts.users ?? [])}`,
   ];
   if (opts.methods) lines.push(`methods = ${toml(opts.methods)}`);
+  if (opts.extraConfig) lines.push(opts.extraConfig);
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
 }

@@ -1,0 +1,87 @@
+// The bootc driver's decisions over a scripted bootc (the adapter's runner answers from a table):
+// a host booted from a locally built image is left alone, an older bootc cannot stage locked, and
+// FinalizeDeployment takes the staged image's digest as the expected checksum.
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../../../src/common/logger.js';
+import { BootcCli } from '../../../src/ostree/backend/bootc/cli.js';
+import { bootcDriver } from '../../../src/ostree/backend/bootc/driver.js';
+import type { CommandRunner } from '../../../src/ostree/backend/command.js';
+import type { DriverWork } from '../../../src/ostree/backend/driver.js';
+import { OstreeCommandError } from '../../../src/ostree/backend/errors.js';
+import { deployRequest, finalizeRequest } from '../../../src/ostree/backend/requests.js';
+
+const D = (c: string): string => `sha256:${c.repeat(64)}`;
+const entry = (digest: string, checksum: string, transport = 'registry', locked = false) => ({
+  image: { image: { image: 'r:5000/alt/atomic:stable', transport, signature: 'containerPolicy' }, imageDigest: digest, version: 'v', timestamp: null, architecture: 'amd64' },
+  incompatible: false,
+  pinned: false,
+  downloadOnly: locked,
+  ostree: { checksum: checksum.repeat(64), deploySerial: 0, stateroot: 'alt-atomic' },
+});
+const doc = (booted: unknown, staged: unknown = null) => JSON.stringify({ apiVersion: 'org.containers.bootc/v1', kind: 'BootcHost', status: { booted, staged, rollback: null } });
+
+function world(statusJson: string, opts: { version?: string; downloadOnly?: boolean } = {}) {
+  const calls: string[] = [];
+  const runner: CommandRunner = async (argv) => {
+    const cmd = argv.join(' ');
+    calls.push(cmd);
+    if (cmd.endsWith(' --version')) return { stdout: `bootc ${opts.version ?? '1.12.0'}\n`, stderr: '' };
+    if (cmd.endsWith(' upgrade --help')) return { stdout: opts.downloadOnly === false ? '--check --apply\n' : '--check --apply --download-only --from-downloaded\n', stderr: '' };
+    if (cmd.includes(' status ')) return { stdout: statusJson, stderr: '' };
+    if (cmd.includes(' upgrade')) return { stdout: '', stderr: '' };
+    throw new OstreeCommandError(argv, 1, `unexpected ${cmd}`);
+  };
+  const warnings: string[] = [];
+  const logger = { warn: (_o: unknown, m: string) => warnings.push(m), info: () => undefined, debug: () => undefined, error: () => undefined, child: () => logger } as unknown as Logger;
+  const cli = new BootcCli({ bootc: '/usr/bin/bootc', sysroot: '/', runBootc: runner, runOstree: runner, policy: '/etc/containers/policy.json' });
+  const driver = bootcDriver({ cli, defaultStateroot: 'alt-atomic', logger });
+  const messages: string[] = [];
+  let reboots = 0;
+  const work = async (): Promise<DriverWork> => ({
+    osname: 'alt-atomic',
+    signal: new AbortController().signal,
+    reboot: async () => void reboots++,
+    snapshot: await driver.status(),
+    progress: { message: (t) => messages.push(t), taskBegin: () => undefined, taskEnd: () => undefined, percent: () => undefined, progressEnd: () => undefined },
+  });
+  return { driver, calls, warnings, messages, work, reboots: () => reboots };
+}
+
+const lockedDeploy = (digest: string) => deployRequest(digest, { 'lock-finalization': { signature: 'b', value: true } });
+
+describe('the bootc driver', () => {
+  it('leaves a host booted from a locally built image (containers-storage) alone, saying so once', async () => {
+    const w = world(doc(entry(D('a'), 'a', 'containers-storage')));
+    await w.driver.describe();
+    expect(w.warnings).toEqual(['host boots a locally built image (containers-storage:r:5000/alt/atomic:stable): updates are left to APM (apm system image update); alt-ostreed changes nothing']);
+    await expect(w.driver.run(await w.work(), lockedDeploy(D('b')))).rejects.toThrow(/locally built image .* left to APM/);
+    expect(w.calls.filter((c) => c.includes('upgrade') && !c.includes('--help'))).toEqual([]);
+  });
+
+  it('refuses to stage locked with a bootc older than 1.12 (no upgrade --download-only), running nothing', async () => {
+    const w = world(doc(entry(D('a'), 'a')), { version: '1.11.2', downloadOnly: false });
+    await expect(w.driver.run(await w.work(), lockedDeploy(D('b')))).rejects.toThrow("bootc 1.11.2 has no 'upgrade --download-only' (bootc >= 1.12): cannot stage with finalization locked");
+    expect(w.calls.some((c) => c.endsWith('upgrade --download-only'))).toBe(false);
+  });
+
+  it('does nothing for the digest already staged and locked', async () => {
+    const w = world(doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true)));
+    await w.driver.run(await w.work(), lockedDeploy(D('b')));
+    expect(w.messages).toEqual(['No change.']);
+  });
+
+  it('finalizes by the staged image digest: unlocks with --from-downloaded, then reboots', async () => {
+    const w = world(doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true)));
+    await w.driver.run(await w.work(), finalizeRequest({ checksum: { signature: 's', value: D('b') } }));
+    expect(w.calls).toContain('/usr/bin/bootc upgrade --from-downloaded');
+    expect(w.reboots()).toBe(1);
+  });
+
+  it('refuses to finalize another digest than the staged one', async () => {
+    const w = world(doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true)));
+    await expect(w.driver.run(await w.work(), finalizeRequest({ checksum: { signature: 's', value: D('c') } }))).rejects.toThrow(
+      `Expected staged base checksum ${D('c')}, but found ${D('b')}`,
+    );
+    expect(w.reboots()).toBe(0);
+  });
+});
