@@ -59,6 +59,33 @@ export function maxConcurrent(intervals: readonly { from: number; to: number | n
   return max;
 }
 
+/**
+ * The nodes that rolled back: a `health_rolled_back` event from their boot health run (logged by
+ * `alt-updated-health`, whose records the demo files under `<node>/health`).
+ */
+export function rolledBackNodes(timeline: readonly TimelineEntry[]): string[] {
+  const nodes = timeline.filter((e) => e.event === 'health_rolled_back').map((e) => e.node.replace(/\/health$/, ''));
+  return [...new Set(nodes)].sort();
+}
+
+/** The `--json` summary. */
+export interface DemoSummary {
+  /** Nodes in the demo. */
+  readonly nodes: number;
+  /** Nodes that ended on the newest release. */
+  readonly arrived: number;
+  /** Most nodes between taking the lock and reporting steady again at one instant. */
+  readonly max_concurrent_reboots: number;
+  /** How many nodes rolled back (see {@link rolledBackNodes}). */
+  readonly rolled_back: number;
+  /** FleetLock groups that were halted at some point of the run (names, sorted). */
+  readonly halted_groups: string[];
+  /** The version every node ended on, in node order. */
+  readonly final_versions: string[];
+  /** Wall time of the run in seconds. */
+  readonly duration_s: number;
+}
+
 /** Builds the printed summary and the `--json` object. */
 export function summarise(o: {
   nodes: readonly string[];
@@ -67,12 +94,17 @@ export function summarise(o: {
   finals: readonly string[];
   reboots: readonly number[];
   durationMs: number;
-}): { json: { nodes: number; arrived: number; max_concurrent_reboots: number; final_versions: string[]; duration_s: number }; lines: string[] } {
+  /** Groups seen halted during the run. @default [] */
+  haltedGroups?: readonly string[];
+}): { json: DemoSummary; lines: string[] } {
   const intervals = rebootIntervals(o.timeline);
-  const json = {
+  const rolledBack = rolledBackNodes(o.timeline);
+  const json: DemoSummary = {
     nodes: o.nodes.length,
     arrived: o.finals.filter((v) => v === o.newest).length,
     max_concurrent_reboots: maxConcurrent(intervals),
+    rolled_back: rolledBack.length,
+    halted_groups: [...new Set(o.haltedGroups ?? [])].sort(),
     final_versions: [...o.finals],
     duration_s: Math.round(o.durationMs / 100) / 10,
   };
@@ -87,5 +119,8 @@ export function summarise(o: {
   lines.push(
     `arrived at ${o.newest}: ${json.arrived}/${json.nodes}; max concurrent reboots: ${json.max_concurrent_reboots}; ${json.duration_s} s`,
   );
+  if (rolledBack.length > 0 || json.halted_groups.length > 0) {
+    lines.push(`rolled back: ${rolledBack.length === 0 ? 'none' : rolledBack.join(', ')}; groups halted: ${json.halted_groups.length === 0 ? 'none' : json.halted_groups.join(', ')}`);
+  }
   return { json, lines };
 }
