@@ -21,6 +21,8 @@ PKGS=(
   openssl           # TLS test certificates for alt-fleetlockd
   stress-ng         # CPU load beside a suite, to check it on a busy machine (docs/development/testing.md)
   rpm               # rpmbuild for the ALT spec in packaging/alt (test/integration/packaging)
+  skopeo            # pulls/pushes/signs OCI images: the bootc stand-in (test/stand-ins/bootc), the oci graph tests
+  docker-registry   # a real OCI registry on 127.0.0.1 (test/helpers/oci-registry.ts)
   systemd-container # systemd-nspawn: the real nodes of `npm run test:realnode` (test/realnode)
   debootstrap       # the Debian rootfs of the real-node image (built once, cached)
 )
