@@ -4,7 +4,7 @@
 // A "reboot" is the backend's reboot hook (fakeboot-reboot.sh: finalize-staged, fresh /run, boot the
 // new default); `powerCycleIfRebooted` then restarts the node's services as a real boot would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +21,12 @@ export const ALT_UPDATED = [
   fileURLToPath(new URL('../../dist/src/agent/main.js', import.meta.url)),
   fileURLToPath(new URL('../../src/agent/main.js', import.meta.url)),
 ].find((p) => p.includes('/dist/') && existsSync(p))!;
+
+/** The boot health runner's entry point in dist/ (alt-updated-health.service's ExecStart). */
+export const ALT_UPDATED_HEALTH = [
+  fileURLToPath(new URL('../../dist/src/health/main.js', import.meta.url)),
+  fileURLToPath(new URL('../../src/health/main.js', import.meta.url)),
+].find((p) => p.includes('/dist/') && existsSync(p)) ?? 'dist/src/health/main.js';
 
 /**
  * The node flags the agent's `#!/usr/bin/env -S node ...` line gives it when installed, so tests,
@@ -60,6 +66,20 @@ export interface TestbedNodeOptions {
   readonly agentEnv?: Readonly<Record<string, string>>;
   /** Node flags for the agent; default: its shebang's ({@link ALT_UPDATED_NODE_ARGS}). Read at every start. */
   readonly agentNodeArgs?: readonly string[];
+  /**
+   * Run `alt-updated-health` at every boot before the agent, as alt-updated-health.service does
+   * (Before= and RequiredBy=boot-complete.target): the agent starts only when it exits 0, and a
+   * reboot it asks for power-cycles the node again. Default false.
+   */
+  readonly health?: boolean;
+}
+
+/** One boot-time run of `alt-updated-health` on a testbed node. */
+export interface HealthRun {
+  /** Its exit code (0: the boot is healthy and the agent started). */
+  readonly code: number | null;
+  /** Its log records. */
+  readonly records: AgentRecord[];
 }
 
 /** A running simulated node. */
@@ -91,6 +111,10 @@ export interface TestbedNode {
   bootedVersion(): Promise<string>;
   /** Simulated reboots so far. */
   reboots(): Promise<number>;
+  /** Health runs so far (with `health: true`), one per boot. */
+  readonly healthRuns: HealthRun[];
+  /** The child of the health run in progress, or null (to kill it in tests). */
+  healthChild(): ChildProcess | null;
   /** Stops everything and removes the node's files. */
   destroy(): Promise<void>;
 }
@@ -108,6 +132,12 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
   await mkdir(join(root, 'proc'), { recursive: true });
   await writeFile(join(root, 'etc/machine-id'), `${machineId}\n`);
   await writeFile(join(root, 'proc/cmdline'), 'BOOT_IMAGE=/vmlinuz root=UUID=0 rw\n');
+  // A fresh boot id per simulated boot, as the kernel gives one (the health verdict counts boots by it).
+  const newBootId = async (): Promise<void> => {
+    await mkdir(join(root, 'proc/sys/kernel/random'), { recursive: true });
+    await writeFile(join(root, 'proc/sys/kernel/random/boot_id'), `${randomUUID()}\n`);
+  };
+  await newBootId();
   await writeFile(join(root, 'etc/os-release'), 'NAME="ALT Container OS"\nID=altcos\nID_LIKE=altlinux\nALT_BRANCH_ID=sisyphus\n');
   await writeFile(join(root, 'etc/alt-updated/config.d/50-testbed.toml'), o.configToml);
 
@@ -116,6 +146,43 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
   let agent: ChildProcess | null = null;
   let agentExit: Promise<void> = Promise.resolve();
   let seenReboots = 0;
+  const healthRuns: HealthRun[] = [];
+  let healthChild: ChildProcess | null = null;
+
+  /** One `alt-updated-health` run, as systemd runs the oneshot before boot-complete.target. */
+  const runHealth = async (): Promise<number | null> => {
+    const recs: AgentRecord[] = [];
+    const child = spawn(process.execPath, [ALT_UPDATED_HEALTH, '--root', root, '--bus-address', bus.address, '--log-format', 'json', '--log-level', 'debug', '--reboot-command', JSON.stringify(sysroot.rebootCommand)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env },
+    });
+    trackProcess(child);
+    healthChild = child;
+    let buf = '';
+    const onData = (chunk: string): void => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.trim()) continue;
+        let rec: AgentRecord;
+        try {
+          rec = JSON.parse(line) as AgentRecord;
+        } catch {
+          rec = { level: 50, msg: line };
+        }
+        recs.push(rec);
+        o.onRecord?.(`${o.name}/health`, rec);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+    healthChild = null;
+    healthRuns.push({ code, records: recs });
+    return code;
+  };
 
   const startAgent = async (): Promise<void> => {
     const child = spawn(process.execPath, [...(o.agentNodeArgs ?? ALT_UPDATED_NODE_ARGS), ALT_UPDATED, '--root', root, '--bus-address', bus.address, '--log-format', 'json', '--log-level', 'debug'], {
@@ -170,6 +237,24 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
       await stopAgent();
       await stopBackend();
       backend = await startBackend({ busAddress: bus.address, sysroot });
+      if (o.health === true) {
+        // Boots until one does not reboot itself (bounded: a boot loop is a test failure).
+        for (let boot = 0; ; boot++) {
+          if (boot > 10) throw new Error(`${o.name}: the health run rebooted more than 10 times in a row`);
+          const code = await runHealth();
+          const n = await sysroot.rebootCount();
+          if (n !== seenReboots) {
+            seenReboots = n;
+            await stopBackend();
+            await newBootId();
+            backend = await startBackend({ busAddress: bus.address, sysroot });
+            continue;
+          }
+          // RequiredBy=boot-complete.target: an unhealthy boot never starts the agent.
+          if (code !== 0) return;
+          break;
+        }
+      }
       await startAgent();
     },
     agent: () => agent,
@@ -183,6 +268,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
       const n = await sysroot.rebootCount();
       if (n === seenReboots) return false;
       seenReboots = n;
+      await newBootId();
       await node.start();
       return true;
     },
@@ -191,6 +277,8 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
       return ostree([`--repo=${join(sysroot.path, 'ostree/repo')}`, 'show', '--print-metadata-key=version', checksum]).then((v) => v.replace(/^'|'$/g, ''));
     },
     reboots: () => sysroot.rebootCount(),
+    healthRuns,
+    healthChild: () => healthChild,
     async destroy() {
       await stopAgent('SIGKILL');
       await backend?.kill();
