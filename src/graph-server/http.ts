@@ -33,10 +33,10 @@ function metricsText(service: GraphService, stats: HttpStats): string {
   lines.push(
     '# HELP altgraphd_graph_nodes Nodes in the served graph.',
     '# TYPE altgraphd_graph_nodes gauge',
-    ...service.graphs().map((g) => `altgraphd_graph_nodes{basearch="${esc(g.basearch)}",stream="${esc(g.stream)}"} ${g.nodes.length}`),
+    ...service.graphs().map((g) => `altgraphd_graph_nodes{basearch="${esc(g.basearch)}",stream="${esc(g.stream)}",scheme="${g.scheme ?? 'checksum'}"} ${g.nodes.length}`),
     '# HELP altgraphd_graph_edges Edges in the served graph before rollout throttling.',
     '# TYPE altgraphd_graph_edges gauge',
-    ...service.graphs().map((g) => `altgraphd_graph_edges{basearch="${esc(g.basearch)}",stream="${esc(g.stream)}"} ${g.edges.length}`),
+    ...service.graphs().map((g) => `altgraphd_graph_edges{basearch="${esc(g.basearch)}",stream="${esc(g.stream)}",scheme="${g.scheme ?? 'checksum'}"} ${g.edges.length}`),
     '# HELP altgraphd_graph_rebuilds_total Graph rebuilds after a repository or policy change.',
     '# TYPE altgraphd_graph_rebuilds_total counter',
     `altgraphd_graph_rebuilds_total ${s.rebuilds}`,

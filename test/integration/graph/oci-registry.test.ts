@@ -134,6 +134,7 @@ describe('alt-graphd over an OCI registry with token auth', () => {
     expect((await graphOf('x86_64', pull(img['1.1']!.platforms['amd64']!))).versions).toEqual(['1.0', '1.1', '1.2']);
     const metrics = await (await request(`${graphd.url}metrics`, { dispatcher })).body.text();
     expect(metrics).toMatch(/altgraphd_graph_refresh_failures_total [1-9]/);
+    expect(metrics).toContain('altgraphd_graph_nodes{basearch="aarch64",stream="stable",scheme="oci"} 2');
     expect(logger.records.some((r) => r.fields['event'] === 'graph_rebuild_failed')).toBe(true);
 
     await reg.kill();
