@@ -93,7 +93,9 @@ describe.skipIf(unavailable !== null)('real node: one node through a barrier and
     await graphd?.close();
     await http?.close();
     await network?.destroy();
-    console.info(`real-node test file: ${((Date.now() - started) / 1000).toFixed(1)} s; boots: ${node?.boots.map((b) => `${(((b.endedAt ?? Date.now()) - b.startedAt) / 1000).toFixed(1)} s (exit ${b.exitCode ?? 'running'})`).join(', ') ?? 'none'}`);
+    const secs = (from: number, to: number | null): string => (to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`);
+    const boots = node?.boots.map((b) => `boot ${b.index}: running after ${secs(b.startedAt, b.readyAt)}, up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
+    console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
   }, 60_000);
 
   it('arrives at the newest release through the barrier, with one reboot per release', async (ctx) => {

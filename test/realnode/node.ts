@@ -26,6 +26,8 @@ export interface Boot {
   readonly startedAt: number;
   /** The container's PID 1 as seen from the host, once found. */
   leader: number | null;
+  /** When {@link RealNode.waitBooted} saw this boot's start-up finished (null before). */
+  readyAt: number | null;
   /** nspawn's exit code (133: rebooted), null while it runs. */
   exitCode: number | null;
   endedAt: number | null;
@@ -164,7 +166,7 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
 
   const bootOnce = (finish: () => void): void => {
     const out = openSync(consoleLog, 'a');
-    const boot: Boot = { index: boots.length + 1, startedAt: Date.now(), leader: null, exitCode: null, endedAt: null };
+    const boot: Boot = { index: boots.length + 1, startedAt: Date.now(), leader: null, readyAt: null, exitCode: null, endedAt: null };
     boots.push(boot);
     const c = spawn(NSPAWN_BOOT, [sysroot, o.name, `--network-namespace-path=${link.netnsPath}`], { stdio: ['ignore', out, out] });
     closeSync(out);
@@ -208,7 +210,10 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
             // --wait blocks while the system starts: bounded, so a hung start-up meets the deadline.
             .then(() => exec(['systemctl', 'is-system-running', '--wait'], { check: false, timeoutMs: 10_000 }))
             .catch(() => null);
-          if (r !== null && /^(running|degraded)$/m.test(r.stdout)) return;
+          if (r !== null && /^(running|degraded)$/m.test(r.stdout)) {
+            b.readyAt ??= Date.now();
+            return;
+          }
         }
         if (Date.now() > deadline) throw new Error(`${o.name}: boot ${n} did not finish starting in ${timeoutMs} ms\n${node.consoleTail()}`);
         await new Promise((r) => setTimeout(r, 200));
