@@ -29,8 +29,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           setupFiles: [...cleanupHooks.setupFiles],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // Ceilings, not waits: tests wait for events; a CI machine running other jobs is slow.
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
           // Integration suites start daemons and share 2 cores: keep them serial.
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
