@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDeploymentSet } from '../../../src/ostree/client/parse.js';
+import { deploymentPayload } from '../../../src/ostree/deployment.js';
 import { refusalReason } from '../../../src/ostree/verification.js';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
 import { buildOsImage, createBootcHost, createSignatureStore, pushImage, type BootcTestHost, type OsImage, type SignatureStore } from '../../helpers/bootc-host.js';
@@ -72,6 +74,13 @@ describe('alt-ostreed on a bootc host', () => {
       'container-image-reference-digest': img.v1.digest,
     });
     expect(booted).not.toHaveProperty('origin');
+  });
+
+  it("is read by the agent's own parser as the graph payload <image>@<digest>", async () => {
+    const props = (await client.bus.getProxyObject('org.projectatomic.rpmostree1', '/org/projectatomic/rpmostree1/Sysroot')).getInterface('org.freedesktop.DBus.Properties');
+    const raw = (await props.Get!('org.projectatomic.rpmostree1.Sysroot', 'Deployments')) as { value: unknown };
+    const set = parseDeploymentSet(raw.value);
+    expect(set.booted && deploymentPayload(set.booted)).toBe(`${registry.host}/${REPO}@${img.v1.digest}`);
   });
 
   it("prints status JSON valid under bootc's published schema", async () => {
