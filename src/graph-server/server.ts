@@ -44,7 +44,7 @@ export async function startGraphd(
     const clientFor = (s: (typeof oci)[number]): RegistryClient => {
       const key = `${s.registry}\0${s.credentials?.username ?? ''}`;
       let c = registries.get(key);
-      if (c === undefined) registries.set(key, (c = createRegistryClient({ baseUrl: s.registry, credentials: s.credentials })));
+      if (c === undefined) registries.set(key, (c = createRegistryClient({ baseUrl: s.registry, credentials: s.credentials, nowMs: () => deps.clock.nowMs() })));
       return c;
     };
     sources.push(ociReleaseSource(oci, clientFor));

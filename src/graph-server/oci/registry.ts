@@ -44,6 +44,8 @@ export interface RegistryClientOptions {
   readonly maxBytes?: number;
   /** An undici Dispatcher for tests; typed unknown so undici stays in this file. */
   readonly dispatcher?: unknown;
+  /** Time source for token lifetimes (the server's clock). @default Date.now */
+  readonly nowMs?: () => number;
 }
 
 interface Reply {
@@ -77,6 +79,7 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const maxBytes = opts.maxBytes ?? 4 << 20;
   const creds = opts.credentials ?? null;
+  const now = opts.nowMs ?? Date.now;
   const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : null;
   // Tokens by scope, with their expiry; a refused token is dropped and fetched again once.
   const tokens = new Map<string, { value: string; untilMs: number }>();
@@ -120,7 +123,7 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     const expires = (doc as { expires_in?: unknown }).expires_in;
     // Distribution's default token lifetime is 60 s when the realm does not say (renew 10 s early).
     const life = typeof expires === 'number' && expires > 10 ? expires : 60;
-    tokens.set(scope, { value: t, untilMs: Date.now() + (life - 10) * 1000 });
+    tokens.set(scope, { value: t, untilMs: now() + (life - 10) * 1000 });
     return t;
   }
 
@@ -130,7 +133,7 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     const scope = `repository:${repo}:pull`;
     const headers: Record<string, string> = accept ? { accept } : {};
     const cached = tokens.get(scope);
-    if (cached && cached.untilMs > Date.now()) headers.authorization = `Bearer ${cached.value}`;
+    if (cached && cached.untilMs > now()) headers.authorization = `Bearer ${cached.value}`;
     let r = await send(url, method, headers);
     if (r.status === 401) {
       tokens.delete(scope);
