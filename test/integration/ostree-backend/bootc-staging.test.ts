@@ -131,4 +131,12 @@ describe('alt-ostreed on a bootc host', () => {
     const [first] = await client.deployments();
     expect(first).toMatchObject({ booted: true, version: '20260301.0', 'container-image-reference-digest': img.v3.digest });
   });
+
+  it('rolls back with bootc rollback: the previous image is the next boot', async () => {
+    expect(await client.osProp('RollbackDeployment')).toMatchObject({ 'container-image-reference-digest': img.v1.digest });
+    const r = await runTransaction(String(await client.callOS('Rollback', opts({ reboot: false }))));
+    expect(r).toMatchObject({ success: true });
+    expect(await client.osProp('DefaultDeployment')).toMatchObject({ version: '20260101.0', 'container-image-reference-digest': img.v1.digest });
+    expect((await client.deployments()).find((d) => d['booted'])).toMatchObject({ 'container-image-reference-digest': img.v3.digest });
+  });
 });
