@@ -4,6 +4,8 @@
 // import and locked `--stage` into a real fake-booted ostree sysroot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDeploymentSet } from '../../../src/ostree/client/parse.js';
 import { deploymentPayload } from '../../../src/ostree/deployment.js';
@@ -30,6 +32,7 @@ describe('alt-ostreed on a bootc host', () => {
   let client: Client;
   const img: Record<'v1' | 'v2' | 'v3' | 'unsigned' | 'strangers', OsImage> = {} as never;
   let tagged = '';
+  let work = '';
 
   const push = async (which: keyof typeof img, key: SigningKey | null) => pushImage(registry, store, REPO, 'stable', img[which], key);
   const staged = async (): Promise<Dict | null> => (await client.deployments()).find((d) => d['staged']) ?? null;
@@ -39,8 +42,8 @@ describe('alt-ostreed on a bootc host', () => {
 
   beforeAll(async () => {
     [registry, trusted, stranger, bus] = await Promise.all([startRegistry(), createSigningKey('ALT Atomic images'), createSigningKey('a stranger'), startPrivateBus()]);
-    store = await createSignatureStore(join(process.env.TMPDIR ?? '/tmp', 'sigs'));
-    const work = process.env.TMPDIR ?? '/tmp';
+    work = await mkdtemp(join(tmpdir(), 'alt-bootc-test-'));
+    store = await createSignatureStore(work);
     img.v1 = await buildOsImage(work, '20260101.0', '2026-01-01T00:00:00Z');
     img.v2 = await buildOsImage(work, '20260201.0', '2026-02-01T00:00:00Z');
     img.v3 = await buildOsImage(work, '20260301.0', '2026-03-01T00:00:00Z');
@@ -61,6 +64,7 @@ describe('alt-ostreed on a bootc host', () => {
     await host?.destroy();
     await trusted?.close();
     await stranger?.close();
+    if (work) await rm(work, { recursive: true, force: true });
   });
 
   it('chooses the bootc driver and reports the booted image with rpm-ostree container keys', async () => {
