@@ -66,6 +66,8 @@ export interface RealNode {
   exec(cmd: readonly string[], opts?: { check?: boolean; timeoutMs?: number }): Promise<RunResult>;
   /** Contents of `/usr/share/realnode-version` in the booted deployment. */
   bootedVersion(): Promise<string>;
+  /** What the node's units say they are doing: their states, StatusText and last journal lines. */
+  diagnose(): Promise<string>;
   /** The last `lines` lines of the node's console. */
   consoleTail(lines?: number): string;
   /** Stops the boot loop and the container (SIGTERM: a clean poweroff; SIGKILL after a grace). */
@@ -215,13 +217,21 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
             return;
           }
         }
-        if (Date.now() > deadline) throw new Error(`${o.name}: boot ${n} did not finish starting in ${timeoutMs} ms\n${node.consoleTail()}`);
+        if (Date.now() > deadline) {
+          if (boots.length < n) throw new Error(`${o.name}: no reboot into boot ${n} within ${timeoutMs} ms, still in boot ${boots.length}\n${await node.diagnose()}`);
+          throw new Error(`${o.name}: boot ${n} did not finish starting in ${timeoutMs} ms\n${node.consoleTail()}`);
+        }
         await new Promise((r) => setTimeout(r, 200));
       }
     },
     exec,
     async bootedVersion() {
       return (await readFile(`/proc/${leader()}/root/usr/share/realnode-version`, 'utf8')).trim();
+    },
+    async diagnose() {
+      const show = await exec(['systemctl', 'show', 'alt-updated', 'alt-ostreed', '-p', 'Id', '-p', 'ActiveState', '-p', 'StatusText'], { check: false, timeoutMs: 10_000 }).catch((e: unknown) => ({ stdout: String(e) }));
+      const log = await exec(['journalctl', '-b', '--no-pager', '-n', '25', '-u', 'alt-updated', '-u', 'alt-ostreed'], { check: false, timeoutMs: 10_000 }).catch((e: unknown) => ({ stdout: String(e) }));
+      return `${show.stdout.trim()}\n${log.stdout.trim()}`;
     },
     consoleTail(lines = 40) {
       return readIfExists(consoleLog).split('\n').slice(-lines).join('\n');
