@@ -73,7 +73,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   let decision: UpdateDecision;
   try {
     const graph = await loadGraph(values.graph, io);
-    decision = selectUpdate(graph, { bootedPayload: values.booted, denylist: values.deny ?? [], allowDowngrade: values['allow-downgrade'] === true });
+    // A pullspec with digest (`<image>@sha256:…`) is an image host: match `oci` nodes, as the agent does.
+    const bootedScheme = values.booted.includes('@sha256:') ? 'oci' : 'checksum';
+    decision = selectUpdate(graph, { bootedPayload: values.booted, bootedScheme, denylist: values.deny ?? [], allowDowngrade: values['allow-downgrade'] === true });
   } catch (err: unknown) {
     if (!(err instanceof GraphError)) throw err;
     if (values.json) io.stdout(JSON.stringify({ error: { kind: err.kind, message: err.message } }));

@@ -123,6 +123,33 @@ describe('alt-graphd over an OCI registry with token auth', () => {
     expect((await graphOf('x86_64', pull(movedAgain.digest))).target).toBe(pull(img['1.2']!.platforms['amd64']!));
   });
 
+  it('alt-graphd started with the --registry flags serves the oci graph that alt-updatectl graph next reads', async () => {
+    const { spawn, execFile } = await import('node:child_process');
+    const args = ['--updates', updates, '--listen', '127.0.0.1:0', '--implicit-rollout', '--registry', reg.url, '--repository', REPO, '--tag-pattern', '[0-9]+\\.[0-9]+', '--stream', 'stable'];
+    const proc = spawn(process.execPath, ['dist/src/graph-server/main.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /address=(127\.0\.0\.1:\d+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        proc.on('exit', (code) => reject(new Error(`alt-graphd exited ${String(code)}: ${out}`)));
+      });
+      const booted = pull(img['1.1']!.platforms['arm64']!);
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['dist/src/cli/main.js', 'graph', 'next', '--graph', `http://${address}/v1/graph?basearch=aarch64&stream=stable&oci=true`, '--booted', booted, '--json'], (err, out) =>
+          err ? reject(err) : resolve(out),
+        ),
+      );
+      expect(JSON.parse(stdout)).toMatchObject({ reason: 'update', booted: { version: '1.1', payload: booted }, target: { version: '1.2', payload: pull(img['1.2']!.platforms['arm64']!) } });
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
+  });
+
   it('keeps the last good graph on a malformed config or a dead registry, and reports it', async () => {
     const bad = buildImage([{ arch: 'amd64', created: 'x', labels: {}, rawConfig: Buffer.from('{"architecture":"amd64","created":"yesterday"}') }]);
     await reg.pushRaw(REPO, '9.9', bad);
