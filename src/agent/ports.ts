@@ -120,8 +120,12 @@ export interface FailedReleaseFact {
 
 /** The boot health record (src/health, docs/usage/health-checks.md) as the agent needs it. */
 export interface HealthPort {
-  /** Releases that failed on this node: never staged again. Throws when the record cannot be read. */
-  failedReleases(): Promise<readonly FailedReleaseFact[]>;
+  /**
+   * Releases that failed on this node (never staged again), and the reason of the terminal "manual
+   * intervention required" state when this boot is unhealthy (null otherwise). Throws when the
+   * record cannot be read.
+   */
+  facts(): Promise<{ readonly failed: readonly FailedReleaseFact[]; readonly manual: string | null }>;
   /**
    * Arms the health trial of `staged` (booted now: `booted`) before it is finalized, so the next
    * boots judge it. Throws when the record cannot be written: then the agent does not reboot.

@@ -95,15 +95,21 @@ async function tickStart(deps: AgentDeps, mem: AgentMemory, log: Logger): Promis
   if (deps.health !== undefined) {
     // Releases that failed their boot verdict are never staged again (issue 15); an unreadable record
     // could hide one, so the start is retried instead of guessing.
-    let failed;
+    let facts;
     try {
-      failed = await deps.health.failedReleases();
+      facts = await deps.health.facts();
     } catch (err: unknown) {
       log.error({ event: 'health_record_unreadable', err: errorChain(err).join(': ') }, `cannot read the health record: ${errorChain(err).join(': ')}`);
       return { type: 'init_failed' };
     }
-    for (const f of failed) {
-      if (mem.denylist.has(f.payload)) continue;
+    if (facts.manual !== null) {
+      // The unit only Wants= boot-complete.target, so it also starts on a red boot: never act on one.
+      log.error({ event: 'health_unhealthy_boot', reason: facts.manual }, `this boot is unhealthy, manual intervention required (${facts.manual}); not updating until alt-updated-health.service passes`);
+      return { type: 'init_failed' };
+    }
+    for (const f of facts.failed) {
+      // Logged even when the deployment is denylisted already (the rollback deployment is): the
+      // reason is the news.
       mem.denylist.add(f.payload);
       log.info({ event: 'failed_release_denylisted', payload: f.payload, version: f.release, reason: f.reason }, `release ${f.release} failed on this node (${f.reason}) and will never be staged again`);
     }

@@ -13,8 +13,10 @@ export interface AgentCallSpec {
   readonly usage: string;
   /** Whether the command takes `--json`. */
   readonly json?: boolean;
+  /** Whether the command takes `--root DIR` (files read besides the D-Bus call; default `/`). */
+  readonly root?: boolean;
   /** Performs the call and returns the line to print. */
-  readonly call: (client: Updated1Client, opts: { json: boolean }) => Promise<string>;
+  readonly call: (client: Updated1Client, opts: { json: boolean; root: string }) => Promise<string>;
 }
 
 /** Runs an agent command: `[--json] [--bus-address ADDR]`; exit codes from docs/usage/cli.md. */
@@ -27,6 +29,7 @@ export async function runAgentCall(argv: string[], io: CliIo, spec: AgentCallSpe
         'bus-address': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...(spec.json ? { json: { type: 'boolean' } } : {}),
+        ...(spec.root ? { root: { type: 'string' } } : {}),
       },
       strict: true,
       allowPositionals: false,
@@ -42,7 +45,7 @@ export async function runAgentCall(argv: string[], io: CliIo, spec: AgentCallSpe
   let client: Updated1Client | undefined;
   try {
     client = connectUpdated1({ busAddress: busAddressFrom(typeof address === 'string' ? address : undefined, io.env) });
-    io.stdout(await spec.call(client, { json: values.json === true }));
+    io.stdout(await spec.call(client, { json: values.json === true, root: typeof values.root === 'string' ? values.root : '/' }));
     return EXIT.ok;
   } catch (err: unknown) {
     const f = describeFailure(err);

@@ -8,7 +8,10 @@ import type { HealthPort } from '../ports.js';
 /** A HealthPort over `store`; `bootId` reads this boot's id, `maxAttempts` is `health.boot_attempts`. */
 export function healthPort(store: HealthStore, bootId: () => Promise<string>, maxAttempts: number): HealthPort {
   return {
-    failedReleases: async () => (await store.read()).failed.map((f) => ({ release: f.release, payload: f.payload, reason: f.reason })),
+    facts: async () => {
+      const r = await store.read();
+      return { failed: r.failed.map((f) => ({ release: f.release, payload: f.payload, reason: f.reason })), manual: r.manual };
+    },
     arm: async (release, staged, booted) => {
       const record = await store.read();
       const next = armTrial(record, {

@@ -1,17 +1,39 @@
-// alt-updatectl status [--json] [--bus-address ADDR]: the agent's D-Bus properties.
+// alt-updatectl status [--json] [--bus-address ADDR] [--root DIR]: the agent's D-Bus properties,
+// then the boot health record (last verdict, failed checks with their output tails, failed releases).
+import { join } from 'node:path';
 import { statusJson, statusText } from '../../agent/operator/status-format.js';
+import { errorChain } from '../../common/errors.js';
+import { loadSettings } from '../../config/load.js';
+import type { HealthRecord } from '../../health/record.js';
+import { healthStatusJson, healthStatusText } from '../../health/render.js';
+import { fileHealthStore, RECORD_FILE } from '../../health/store.js';
 import { runAgentCall } from '../agent-call.js';
 import type { CliIo } from '../command.js';
 
-/** Prints the agent state read over D-Bus; no privileges needed. */
+/** The health record under `root` (its state directory from the configuration), or why it cannot be read. */
+async function readHealth(root: string): Promise<{ record: HealthRecord | null; error: string | null }> {
+  try {
+    const { settings } = await loadSettings({ root });
+    if (!settings.health.enabled) return { record: null, error: null };
+    return { record: await fileHealthStore(join(root, settings.health.stateDir, RECORD_FILE)).read(), error: null };
+  } catch (err: unknown) {
+    return { record: null, error: errorChain(err).join(': ') };
+  }
+}
+
+/** Prints the agent state read over D-Bus and the health record; no privileges needed. */
 export function run(argv: string[], io: CliIo): Promise<number> {
   return runAgentCall(argv, io, {
     name: 'status',
-    usage: 'usage: alt-updatectl status [--json] [--bus-address ADDR]',
+    usage: 'usage: alt-updatectl status [--json] [--bus-address ADDR] [--root DIR]',
     json: true,
-    call: async (client, { json }) => {
+    root: true,
+    call: async (client, { json, root }) => {
       const snap = await client.snapshot();
-      return json ? JSON.stringify(statusJson(snap)) : statusText(snap);
+      const health = await readHealth(root);
+      if (json) return JSON.stringify({ ...statusJson(snap), health: health.record === null ? null : healthStatusJson(health.record), health_error: health.error });
+      const tail = health.error !== null ? `${'Health:'.padEnd(12)}unavailable (${health.error})` : health.record === null ? `${'Health:'.padEnd(12)}disabled` : healthStatusText(health.record);
+      return `${statusText(snap)}\n${tail}`;
     },
   });
 }

@@ -9,7 +9,7 @@ import { parseRecord } from '../../../src/health/record.js';
 import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
 import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
 import { createTestbedNode, type TestbedNode } from '../../helpers/testbed-node.js';
-import { agentToml, debugRecords, deployments } from '../agent/support.js';
+import { agentToml, debugRecords, deployments, updatectl } from '../agent/support.js';
 
 const REF = 'altcos/x86_64/sisyphus';
 
@@ -100,6 +100,13 @@ describe('boot health checks and automatic rollback (fake-boot harness)', () => 
     await waitFor('polling after the rollback', () => node.records.slice(agentBefore).filter((r) => r.event === 'no_update').length >= 3, 60_000);
     expect(node.records.slice(agentBefore).map((r) => r.event)).not.toContain('update_staged');
     expect((await deployments(node)).staged).toBeNull();
+    expect(node.records.slice(agentBefore).find((r) => r.event === 'failed_release_denylisted')?.['payload']).toBe(v2);
+    // alt-updatectl status shows the verdict and the failed release.
+    const st = await updatectl(['status', '--json', '--bus-address', node.bus.address, '--root', node.root]);
+    expect(st.code, st.stderr).toBe(0);
+    const health = (JSON.parse(st.stdout) as { health: { last_verdict: string; failed_releases: { release: string; rolled_back: boolean }[] } }).health;
+    expect(health.last_verdict).toBe('rolled_back');
+    expect(health.failed_releases).toEqual([expect.objectContaining({ release: '20261102.0.0', rolled_back: true })]);
   });
 
   it('a check red once and green on the next attempt: no rollback', async () => {

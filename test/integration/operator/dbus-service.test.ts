@@ -2,7 +2,8 @@
 // (checked by the agent's own uid check and by the shipped bus policy), and the alt-updatectl
 // status/check/update-now commands against it.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import dbus from 'dbus-next';
@@ -108,7 +109,9 @@ describe('agent/operator/dbus-service on a permissive private bus', () => {
 
   it('prints the properties for people and as JSON', async () => {
     const io = capture();
-    expect(await runStatus(['--bus-address', bus.address], io)).toBe(0);
+    // An empty root: no configuration, no health record yet.
+    const root = await mkdtemp(join(tmpdir(), 'status-root-'));
+    expect(await runStatus(['--bus-address', bus.address, '--root', root], io)).toBe(0);
     expect(io.out.join('\n')).toBe(
       [
         'State:      staged',
@@ -119,10 +122,11 @@ describe('agent/operator/dbus-service on a permissive private bus', () => {
         'Target:     20261127.0',
         'Staged:     20261127.0',
         'Last check: 2026-11-18 11:06:40 UTC',
+        'Health:     never judged',
       ].join('\n'),
     );
     const json = capture({ DBUS_SYSTEM_BUS_ADDRESS: bus.address });
-    expect(await runStatus(['--json'], json)).toBe(0);
+    expect(await runStatus(['--json', '--root', root], json)).toBe(0);
     expect(JSON.parse(json.out.join(''))).toEqual({
       state: 'staged',
       status_text: 'update staged: 20261127.0; reboot pending due to update strategy',
@@ -132,6 +136,8 @@ describe('agent/operator/dbus-service on a permissive private bus', () => {
       target_version: '20261127.0',
       staged_version: '20261127.0',
       last_check_time: '2026-11-18T11:06:40.000Z',
+      health: { last_verdict: null, last_release: null, last_reason: null, last_time: null, failed_checks: [], trial: null, manual_intervention: null, failed_releases: [] },
+      health_error: null,
     });
   });
 

@@ -9,10 +9,10 @@ import { makeAgent } from './harness.js';
 const r1 = release(1);
 const r2 = release(2);
 
-function recordingHealth(failed: { release: string; payload: string; reason: string }[] = []) {
+function recordingHealth(failed: { release: string; payload: string; reason: string }[] = [], manual: string | null = null) {
   const h = { armed: [] as { release: string; staged: Deployment; booted: Deployment }[], armFails: false, finalizedAtArm: [] as number[] };
   const port: HealthPort = {
-    failedReleases: () => Promise.resolve(failed),
+    facts: () => Promise.resolve({ failed, manual }),
     arm: (rel, staged, booted) => {
       if (h.armFails) return Promise.reject(new Error('disk full'));
       h.armed.push({ release: rel, staged, booted });
@@ -54,5 +54,14 @@ describe('agent + health record', () => {
     for (let i = 0; i < 3; i++) await t.agent.step();
     expect(t.agent.state.kind).toBe('no_new_update');
     expect(t.events()).toContain('failed_release_denylisted');
+  });
+
+  it('does nothing on a boot the health verdict left in manual intervention', async () => {
+    const { port } = recordingHealth([], 'app.sh failed');
+    const t = makeAgent({ booted: r1, target: r2, health: port });
+    for (let i = 0; i < 3; i++) await t.agent.step();
+    expect(t.agent.state.kind).toBe('start');
+    expect(t.events()).toContain('health_unhealthy_boot');
+    expect(t.events()).not.toContain('update_found');
   });
 });
