@@ -20,7 +20,8 @@ const entry = (digest: string, checksum: string, transport = 'registry', locked 
 });
 const doc = (booted: unknown, staged: unknown = null) => JSON.stringify({ apiVersion: 'org.containers.bootc/v1', kind: 'BootcHost', status: { booted, staged, rollback: null } });
 
-function world(statusJson: string, opts: { version?: string; downloadOnly?: boolean } = {}) {
+function world(initialStatus: string, opts: { version?: string; downloadOnly?: boolean } = {}) {
+  let statusJson = initialStatus;
   const calls: string[] = [];
   const runner: CommandRunner = async (argv) => {
     const cmd = argv.join(' ');
@@ -44,7 +45,7 @@ function world(statusJson: string, opts: { version?: string; downloadOnly?: bool
     snapshot: await driver.status(),
     progress: { message: (t) => messages.push(t), taskBegin: () => undefined, taskEnd: () => undefined, percent: () => undefined, progressEnd: () => undefined },
   });
-  return { driver, calls, warnings, messages, work, reboots: () => reboots };
+  return { driver, calls, warnings, messages, work, reboots: () => reboots, setStatus: (j: string) => void (statusJson = j) };
 }
 
 const lockedDeploy = (digest: string) => deployRequest(digest, { 'lock-finalization': { signature: 'b', value: true } });
@@ -75,6 +76,17 @@ describe('the bootc driver', () => {
     await w.driver.run(await w.work(), finalizeRequest({ checksum: { signature: 's', value: D('b') } }));
     expect(w.calls).toContain('/usr/bin/bootc upgrade --from-downloaded');
     expect(w.reboots()).toBe(1);
+  });
+
+  it('checks what is staged now, not the last snapshot: a deployment replaced since (by APM) is neither unlocked nor rebooted into', async () => {
+    const w = world(doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true)));
+    const work = await w.work();
+    w.setStatus(doc(entry(D('a'), 'a'), entry(D('c'), 'c', 'registry', true)));
+    await expect(w.driver.run(work, finalizeRequest({ checksum: { signature: 's', value: D('b') } }))).rejects.toThrow(
+      `Expected staged base checksum ${D('b')}, but found ${D('c')}`,
+    );
+    expect(w.calls).not.toContain('/usr/bin/bootc upgrade --from-downloaded');
+    expect(w.reboots()).toBe(0);
   });
 
   it('refuses to finalize another digest than the staged one', async () => {

@@ -42,10 +42,8 @@ export interface BootcDriverOptions {
 /** Creates the bootc driver. */
 export function bootcDriver(opts: BootcDriverOptions): HostDriver {
   const { cli } = opts;
-  const hosts = new WeakMap<HostSnapshot, BootcHost>();
   const wrap = (read: BootcRead): HostSnapshot => {
     const out: HostSnapshot = { state: bootcState(read.host, opts.defaultStateroot), raw: read.raw };
-    hosts.set(out, read.host);
     return out;
   };
   const status = async (): Promise<HostSnapshot> => wrap(await cli.status());
@@ -156,8 +154,13 @@ export function bootcDriver(opts: BootcDriverOptions): HostDriver {
   return {
     kind: 'bootc',
     status,
-    async run(w: DriverWork, req: WorkRequest) {
-      const host = hosts.get(w.snapshot) ?? (await cli.status()).host;
+    async run(given: DriverWork, req: WorkRequest) {
+      // bootc has no guarded mutation (the ostree driver's re-check in one shell): read the host again
+      // so the checks judge what is there now, not the service's last snapshot (APM or an operator may
+      // have staged something else since, and an unlock must never hit a deployment nobody checked).
+      const read = await cli.status();
+      const w: DriverWork = { ...given, snapshot: wrap(read) };
+      const host = read.host;
       switch (req.kind) {
         case 'deploy':
           return deploy(w, host, req);
