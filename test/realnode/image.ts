@@ -76,6 +76,22 @@ async function buildSysroot(dir: string, repo: string, commit: string): Promise<
 }
 
 /**
+ * Removes the cached images other than `key`: never used again once their inputs changed (each
+ * sysroot is ~400 MB), and their commits from the repo. A test's release repo that hard-linked their
+ * objects keeps its links.
+ */
+async function pruneOtherImages(repo: string, key: string): Promise<void> {
+  for (const old of await readdir(join(CACHE_DIR, 'images'))) {
+    if (old !== key) await rm(join(CACHE_DIR, 'images', old), { recursive: true, force: true });
+  }
+  const refs = (await run('ostree', [`--repo=${repo}`, 'refs'])).stdout.split('\n');
+  const stale = refs.filter((r) => /^realnode\/(image|base)\//.test(r) && !r.endsWith(`/${key}`));
+  if (stale.length === 0) return;
+  await run('ostree', [`--repo=${repo}`, 'refs', '--delete', ...stale]);
+  await run('ostree', [`--repo=${repo}`, 'prune', '--refs-only']);
+}
+
+/**
  * The image for the current inputs, from the cache or built now. `scratch` is a directory for the
  * product layer (the test's temp dir is fine). Two runs building at once each build and the second
  * rename loses: harmless, only slower.
@@ -112,10 +128,7 @@ export async function ensureImage(scratch: string): Promise<RealNodeImage> {
     await writeFile(join(tmp, 'image.json'), `${JSON.stringify({ treeCommit, baseCommit }, null, 2)}\n`);
     await mkdir(join(CACHE_DIR, 'images'), { recursive: true });
     await rename(tmp, imageDir).catch(async () => rm(tmp, { recursive: true, force: true }));
-    // Older images are never used again once their inputs changed (each sysroot is ~400 MB).
-    for (const old of await readdir(join(CACHE_DIR, 'images'))) {
-      if (old !== key) await rm(join(CACHE_DIR, 'images', old), { recursive: true, force: true });
-    }
+    await pruneOtherImages(repo, key);
   }
   await rm(stage, { recursive: true, force: true });
   const { treeCommit, baseCommit } = JSON.parse(await readFile(join(imageDir, 'image.json'), 'utf8')) as { treeCommit: string; baseCommit: string };
