@@ -1,6 +1,6 @@
 // The verdict on one boot, as a pure function of facts: the trial record, the booted and default
 // deployments, the rollback target and the checks' result (docs/usage/health-checks.md has the table).
-import { sameDeployment, type DeploymentRef, type Trial } from './record.js';
+import { sameDeployment, type DeploymentRef, type HealthRecord, type Trial } from './record.js';
 
 /** What the health run knows when it decides. */
 export interface BootFacts {
@@ -92,4 +92,16 @@ export function decideBoot(f: BootFacts): BootAction {
     return { kind: 'manual_intervention', reason: `${t.release} is unhealthy and there is no deployment to roll back to: ${f.failedSummary}` };
   }
   return { kind: 'rollback', to: f.rollbackTarget, reason: `${t.release} failed its health checks on ${t.attempts} boot(s): ${f.failedSummary}` };
+}
+
+/**
+ * Whether boot `bootId` is healthy enough to give a FleetLock reboot slot back: not when it needs
+ * manual intervention, not while a trial armed in an earlier boot is still unjudged, not when this
+ * boot's last verdict is red; otherwise yes (a node that never armed a trial keeps today's behaviour).
+ */
+export function bootHealthy(r: HealthRecord, bootId: string): boolean {
+  if (r.manual !== null) return false;
+  if (r.trial !== null && r.trial.armedBootId !== bootId) return false;
+  const l = r.last;
+  return l === null || l.bootId !== bootId || l.verdict === 'healthy' || l.verdict === 'rolled_back' || l.verdict === 'fallback';
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countAttempt, decideBoot, type BootAction, type BootFacts } from '../../../src/health/decide.js';
+import { bootHealthy, countAttempt, decideBoot, type BootAction, type BootFacts } from '../../../src/health/decide.js';
 import type { DeploymentRef, Trial } from '../../../src/health/record.js';
 
 const OLD: DeploymentRef = { payload: 'a'.repeat(64), serial: 0 };
@@ -78,5 +78,22 @@ describe('health/decide: countAttempt', () => {
     const t = trial({ attempts: 0, lastBootId: null });
     expect(countAttempt(t, 'boot-0', NEW)).toBe(t);
     expect(countAttempt(t, 'boot-1', OLD)).toBe(t);
+  });
+});
+
+describe('health/decide: bootHealthy (the FleetLock slot goes back only on a healthy boot)', () => {
+  const base = { trial: null, failed: [], last: null, manual: null, report: null };
+  const last = (verdict: 'healthy' | 'rebooting' | 'manual_intervention' | 'rolled_back', bootId = 'boot-1') => ({ verdict, release: 'v2', bootId, atMs: 0, reason: null, checks: [] });
+  it.each([
+    ['never judged, nothing on trial', base, true],
+    ['this boot green', { ...base, last: last('healthy') }, true],
+    ['this boot rolled back and green', { ...base, last: last('rolled_back') }, true],
+    ['this boot red', { ...base, last: last('rebooting') }, false],
+    ['manual intervention', { ...base, manual: 'x', last: last('manual_intervention') }, false],
+    ['a trial armed earlier, not judged yet', { ...base, trial: trial({ armedBootId: 'boot-0' }) }, false],
+    ['a trial armed in this boot (the reboot is still ahead)', { ...base, trial: trial({ armedBootId: 'boot-1' }), last: last('healthy') }, true],
+    ['a red verdict of an earlier boot', { ...base, last: last('rebooting', 'boot-0') }, true],
+  ] as const)('%s', (_n, rec, want) => {
+    expect(bootHealthy(rec as never, 'boot-1')).toBe(want);
   });
 });
