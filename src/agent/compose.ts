@@ -100,11 +100,21 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
     fleetBase === null
       ? null
       : createFleetLockClient({ baseUrl: expandUrlTemplate(fleetBase, vars), token: settings.updates.fleetLock.token, tls: tls.fleetLock });
+  const healthStore = settings.health.enabled ? fileHealthStore(join(o.root, settings.health.stateDir, RECORD_FILE)) : null;
+  // The boot was judged before the agent started (alt-updated-health.service, RequiredBy=
+  // boot-complete.target: the agent runs only on a healthy boot): tell the fleet. The reboot slot is
+  // released only after that report went out, so the lock server can halt the group (a rollback)
+  // before another node gets the slot.
+  const verdictSent =
+    healthStore !== null && fleetClient !== null
+      ? reportPendingVerdict(healthStore, (v) => fleetClient.reportVerdict({ id: identity.nodeUuid.value, group: identity.group.value }, v), logger)
+      : Promise.resolve();
   const strategy = createStrategy({
     settings,
     logger,
     lock: fleetClient === null ? null : lockPort(fleetClient, metrics),
     lockParams: { id: identity.nodeUuid.value, group: identity.group.value },
+    healthy: () => verdictSent.then(() => true),
   });
   metrics.configured({
     updatesEnabled: settings.updates.enabled,
@@ -115,12 +125,6 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
   });
   const probe = createLogindProbe({ busAddress: o.busAddress });
   const motd = createDeadendMotd({ path: join(o.root, 'run/motd.d/85-alt-updated-deadend.motd') });
-  const healthStore = settings.health.enabled ? fileHealthStore(join(o.root, settings.health.stateDir, RECORD_FILE)) : null;
-  if (healthStore !== null && fleetClient !== null) {
-    // The boot was judged before the agent started (alt-updated-health.service): tell the fleet.
-    const params = { id: identity.nodeUuid.value, group: identity.group.value };
-    void reportPendingVerdict(healthStore, (v) => fleetClient.reportVerdict(params, v), logger);
-  }
   const agent = new Agent({
     settings,
     clock: o.clock,
