@@ -119,3 +119,13 @@ export function stagedMismatch(
   if (booted !== null && st.stream !== booted.stream) return 'stream';
   return null;
 }
+
+const IMAGE_PAYLOAD = /^[^@\s]+@(sha256:[0-9a-f]{64})$/;
+
+/**
+ * The manifest digest (`sha256:<hex>`) of an `oci` graph payload `<name>@sha256:<hex>`, or null for
+ * any other payload (an ostree commit checksum). What the backend gets to stage and finalize an image.
+ */
+export function imagePayloadDigest(payload: string): string | null {
+  return IMAGE_PAYLOAD.exec(payload)?.[1] ?? null;
+}

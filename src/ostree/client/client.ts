@@ -7,7 +7,7 @@ import type { Release } from '../../graph/release.js';
 import { connectBus, getNameOwner, watchNameOwner } from '../../dbus/bus.js';
 import { isClosed } from '../../dbus/connection.js';
 import type { MessageBus } from '../../dbus/peer.js';
-import { stagedMismatch, type Deployment, type DeploymentSet } from '../deployment.js';
+import { imagePayloadDigest, stagedMismatch, type Deployment, type DeploymentSet } from '../deployment.js';
 import { OstreeBadReplyError, OstreeClientError, OstreeStageMismatchError } from './errors.js';
 import { parseDeploymentSet } from './parse.js';
 import { classifyCallError, DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from './remote-errors.js';
@@ -235,8 +235,11 @@ export function createOstreeClient(opts: OstreeClientOptions): OstreeClient {
     },
 
     stage: async (release, stageOpts, signal) => {
-      if (!HEX64.test(release.payload)) {
-        throw new OstreeClientError('OSTREE_INVALID_ARGUMENT', `payload '${release.payload}' is not a 64-hex commit checksum`);
+      // An ostree commit is staged as `revision=<checksum>`; an image (the `oci` scheme) by its pinned
+      // pullspec `<name>@sha256:<hex>`, the form rpm-ostree and alt-ostreed's bootc driver take.
+      const image = imagePayloadDigest(release.payload) !== null;
+      if (!image && !HEX64.test(release.payload)) {
+        throw new OstreeClientError('OSTREE_INVALID_ARGUMENT', `payload '${release.payload}' is neither a 64-hex commit checksum nor an image pullspec with digest`);
       }
       const options = {
         'lock-finalization': b(true),
@@ -245,7 +248,8 @@ export function createOstreeClient(opts: OstreeClientOptions): OstreeClient {
         reboot: b(false),
         'initiating-command-line': new Variant('s', `alt-updated stage ${release.version}`),
       };
-      const s = await transaction('deploy', (x) => x.os['Deploy']!(`revision=${release.payload}`, options), signal);
+      const revision = image ? release.payload : `revision=${release.payload}`;
+      const s = await transaction('deploy', (x) => x.os['Deploy']!(revision, options), signal);
       const set = await readDeployments(s);
       return confirmStaged(set, release, stageOpts.confirmStream ?? true);
     },
@@ -253,7 +257,8 @@ export function createOstreeClient(opts: OstreeClientOptions): OstreeClient {
     finalize: async (checksum, finalizeOpts) => {
       await transaction('finalize-deployment', (s) =>
         s.os['FinalizeDeployment']!({
-          checksum: new Variant('s', checksum),
+          // For an image the expected value is its digest, as rpm-ostree takes for container origins.
+          checksum: new Variant('s', imagePayloadDigest(checksum) ?? checksum),
           ...(finalizeOpts?.alreadyUnlocked === true ? { 'allow-unlocked': b(true) } : {}),
           'initiating-command-line': new Variant('s', 'alt-updated finalize'),
         }),

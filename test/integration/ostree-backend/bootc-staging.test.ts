@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { systemClock } from '../../../src/common/clock.js';
+import { memoryLogger } from '../../../src/common/logger.js';
+import { createOstreeClient } from '../../../src/ostree/client/index.js';
 import { parseDeploymentSet } from '../../../src/ostree/client/parse.js';
 import { deploymentPayload } from '../../../src/ostree/deployment.js';
 import { refusalReason } from '../../../src/ostree/verification.js';
@@ -125,11 +128,19 @@ describe('alt-ostreed on a bootc host', () => {
     expect(await staged()).toBeNull();
   });
 
-  it('finalizes the staged image by its digest and reboots into it', async () => {
-    expect((await deploy(img.v3)).success).toBe(true);
+  it("is staged and finalized by the agent's own client from the graph payload, and the node reboots into it", async () => {
+    // What tick-stage and tick-staged do for an `oci` release: stage(payload), finalize(payload).
+    const agentClient = createOstreeClient({ clock: systemClock(), logger: memoryLogger(), busAddress: bus.address, clientId: 'agent-test' });
+    const release = { version: '20260301.0', payload: `${tagged.replace(/:stable$/, '')}@${img.v3.digest}`, ageIndex: 3, scheme: 'oci' as const };
     const before = await host.rebootCount();
-    const fin = await runTransaction(String(await client.callOS('FinalizeDeployment', opts({ checksum: img.v3.digest }))));
-    expect(fin).toMatchObject({ success: true });
+    try {
+      const st = await agentClient.stage(release, { allowDowngrade: false, confirmStream: false });
+      expect(deploymentPayload(st)).toBe(release.payload);
+      expect(st.finalizationLocked).toBe(true);
+      await agentClient.finalize(release.payload);
+    } finally {
+      await agentClient.close();
+    }
     expect(await host.rebootCount()).toBe(before + 1);
     await client.callSysroot('Reload');
     const [first] = await client.deployments();
