@@ -15,6 +15,26 @@ export function releasePolicy(versions: readonly string[]): unknown {
   };
 }
 
+/**
+ * A required health check (a `/bin/sh` script) that fails while a fake-booted node runs `version`:
+ * it reads the booted deployment from the fake boot's state (`<stateDir>/booted`, relative to
+ * `sysrootPath`) and that deployment's os-release. This is how the demo and the fleet test make a
+ * release "bad" without touching the release itself.
+ */
+export function badReleaseCheck(o: { stateDir: string; sysrootPath: string; version: string }): string {
+  const q = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;
+  return [
+    '#!/bin/sh',
+    `# Fails on ${o.version}: the service this node runs is broken there.`,
+    `booted=$(cat ${q(`${o.stateDir}/booted`)})`,
+    `if grep -qx ${q(`VERSION_ID=${o.version}`)} ${q(o.sysrootPath)}/"$booted"/usr/lib/os-release; then`,
+    `  echo ${q(`service check failed on ${o.version}`)}`,
+    '  exit 1',
+    'fi',
+    '',
+  ].join('\n');
+}
+
 /** One timeline entry: ms since the demo start, node, agent event. */
 export interface TimelineEntry {
   readonly t: number;
