@@ -116,6 +116,8 @@ export interface FailedReleaseFact {
   readonly payload: string;
   /** Why it failed. */
   readonly reason: string;
+  /** True when it was rolled back automatically. */
+  readonly rolledBack: boolean;
 }
 
 /** The boot health record (src/health, docs/usage/health-checks.md) as the agent needs it. */
@@ -125,7 +127,7 @@ export interface HealthPort {
    * intervention required" state when this boot is unhealthy (null otherwise). Throws when the
    * record cannot be read.
    */
-  facts(): Promise<{ readonly failed: readonly FailedReleaseFact[]; readonly manual: string | null }>;
+  facts(): Promise<{ readonly failed: readonly FailedReleaseFact[]; readonly manual: string | null; readonly lastVerdict: string | null }>;
   /**
    * Arms the health trial of `staged` (booted now: `booted`) before it is finalized, so the next
    * boots judge it. Throws when the record cannot be written: then the agent does not reboot.

@@ -10,7 +10,7 @@ export function healthPort(store: HealthStore, bootId: () => Promise<string>, ma
   return {
     facts: async () => {
       const r = await store.read();
-      return { failed: r.failed.map((f) => ({ release: f.release, payload: f.payload, reason: f.reason })), manual: r.manual };
+      return { failed: r.failed.map((f) => ({ release: f.release, payload: f.payload, reason: f.reason, rolledBack: f.rolledBack })), manual: r.manual, lastVerdict: r.last?.verdict ?? null };
     },
     arm: async (release, staged, booted) => {
       const record = await store.read();

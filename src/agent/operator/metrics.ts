@@ -67,6 +67,8 @@ export interface AgentMetrics {
   releaseAbandoned(): void;
   /** The backend refused a release's commit for its signature or content (`reason` from src/ostree/verification.ts). */
   releaseRefused(reason: string): void;
+  /** The boot health record read at start (docs/usage/health-checks.md). */
+  health(h: { readonly failedReleases: number; readonly rollbacks: number; readonly manualIntervention: boolean; readonly lastVerdict: string | null }): void;
 }
 
 /** A metrics port that records nothing. */
@@ -78,7 +80,7 @@ export function noopMetrics(): AgentMetrics {
     fleetLockRequest: nop, fleetLockError: nop, deployAttempt: nop, deployFailure: nop, registerDriverFailure: nop,
     finalizeAttempt: nop, finalizeFailure: nop, statusAttempt: nop, statusFailure: nop, finalizationAttempt: nop,
     finalizationSuccess: nop, finalizationBlocked: nop, postponed: nop, activeUsers: nop, releaseAbandoned: nop,
-    releaseRefused: nop,
+    releaseRefused: nop, health: nop,
   };
 }
 
@@ -121,6 +123,10 @@ export function createAgentMetrics(opts: { processStartMs: number }): AgentMetri
   const finalizeFailures = r.counter(`${P}rpm_ostree_finalize_failures_total`, 'Failed finalize calls.');
   const statusAttempts = r.counter(`${P}rpm_ostree_status_attempts_total`, 'Deployment status queries.');
   const statusFailures = r.counter(`${P}rpm_ostree_status_failures_total`, 'Failed deployment status queries.');
+  const hFailed = r.gauge(`${P}health_failed_releases`, 'Releases recorded as failed by the boot health verdict (never staged again).');
+  const hRollbacks = r.gauge(`${P}health_rollbacks`, 'Automatic rollbacks the boot health verdict requested.');
+  const hManual = r.gauge(`${P}health_manual_intervention`, 'Whether the boot health verdict requires manual intervention.');
+  const hLast = r.gauge(`${P}health_last_verdict`, 'The last boot health verdict (always 1).', ['verdict'], null);
 
   return {
     render: () => r.render(),
@@ -166,5 +172,11 @@ export function createAgentMetrics(opts: { processStartMs: number }): AgentMetri
     activeUsers: (n) => activeUsers.set(n),
     releaseAbandoned: () => abandoned.inc(),
     releaseRefused: (reason) => refused.inc({ reason }),
+    health: (h) => {
+      hFailed.set(h.failedReleases);
+      hRollbacks.set(h.rollbacks);
+      hManual.set(h.manualIntervention ? 1 : 0);
+      if (h.lastVerdict !== null) hLast.set(1, { verdict: h.lastVerdict });
+    },
   };
 }

@@ -9,7 +9,7 @@ import { parseRecord } from '../../../src/health/record.js';
 import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
 import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
 import { createTestbedNode, type TestbedNode } from '../../helpers/testbed-node.js';
-import { agentToml, debugRecords, deployments, updatectl } from '../agent/support.js';
+import { agentMetric, agentToml, debugRecords, deployments, updatectl } from '../agent/support.js';
 
 const REF = 'altcos/x86_64/sisyphus';
 
@@ -107,6 +107,10 @@ describe('boot health checks and automatic rollback (fake-boot harness)', () => 
     const health = (JSON.parse(st.stdout) as { health: { last_verdict: string; failed_releases: { release: string; rolled_back: boolean }[] } }).health;
     expect(health.last_verdict).toBe('rolled_back');
     expect(health.failed_releases).toEqual([expect.objectContaining({ release: '20261102.0.0', rolled_back: true })]);
+    // ... and so do the metrics.
+    expect(await agentMetric(node, 'alt_updated_health_rollbacks')).toBe(1);
+    expect(await agentMetric(node, 'alt_updated_health_failed_releases')).toBe(1);
+    expect(await agentMetric(node, 'alt_updated_health_last_verdict{verdict="rolled_back"}')).toBe(1);
   });
 
   it('a check red once and green on the next attempt: no rollback', async () => {

@@ -39,6 +39,7 @@ function exercise(m: AgentMetrics): void {
   m.activeUsers(2);
   m.releaseAbandoned();
   m.releaseRefused('unsigned');
+  m.health({ failedReleases: 1, rollbacks: 1, manualIntervention: false, lastVerdict: 'rolled_back' });
 }
 
 function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
@@ -94,7 +95,7 @@ describe('agent/operator/metrics-server', () => {
     const res = await promtoolCheck(text);
     expect(res.output).toBe('');
     expect(res.code).toBe(0);
-    expect(text.match(/^# TYPE /gm)).toHaveLength(33);
+    expect(text.match(/^# TYPE /gm)).toHaveLength(37);
   });
 
   it('serves the same text over loopback HTTP at /metrics with the 0.0.4 content type', async () => {

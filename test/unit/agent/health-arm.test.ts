@@ -9,10 +9,10 @@ import { makeAgent } from './harness.js';
 const r1 = release(1);
 const r2 = release(2);
 
-function recordingHealth(failed: { release: string; payload: string; reason: string }[] = [], manual: string | null = null) {
+function recordingHealth(failed: { release: string; payload: string; reason: string; rolledBack: boolean }[] = [], manual: string | null = null) {
   const h = { armed: [] as { release: string; staged: Deployment; booted: Deployment }[], armFails: false, finalizedAtArm: [] as number[] };
   const port: HealthPort = {
-    facts: () => Promise.resolve({ failed, manual }),
+    facts: () => Promise.resolve({ failed, manual, lastVerdict: manual === null ? null : 'manual_intervention' }),
     arm: (rel, staged, booted) => {
       if (h.armFails) return Promise.reject(new Error('disk full'));
       h.armed.push({ release: rel, staged, booted });
@@ -48,12 +48,13 @@ describe('agent + health record', () => {
   });
 
   it('never stages a release recorded as failed', async () => {
-    const { port } = recordingHealth([{ release: r2.version, payload: r2.payload, reason: 'app failed' }]);
+    const { port } = recordingHealth([{ release: r2.version, payload: r2.payload, reason: 'app failed', rolledBack: true }]);
     const t = makeAgent({ booted: r1, target: r2, health: port });
     await t.stepUntil('no_new_update');
     for (let i = 0; i < 3; i++) await t.agent.step();
     expect(t.agent.state.kind).toBe('no_new_update');
     expect(t.events()).toContain('failed_release_denylisted');
+    expect(t.metrics.calls.get('health')).toEqual([[{ failedReleases: 1, rollbacks: 1, manualIntervention: false, lastVerdict: null }]]);
   });
 
   it('does nothing on a boot the health verdict left in manual intervention', async () => {
