@@ -6,8 +6,15 @@
 // run here. A "reboot" is the backend's reboot hook (finalize-staged, fresh /run, boot the new default);
 // the demo then restarts that node's services, as a boot would.
 //
-//   npm run demo -- [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--json] [--timeout SECS]
-import { mkdtemp } from 'node:fs/promises';
+// --bad-release (fleet_lock, 5 nodes unless --nodes): the new release fails a required health check
+// on the nodes (alt-updated-health runs at every boot). The first node to boot it rolls back and
+// reports it; alt-fleetlockd (halt_after_failures = 1) halts the group, so no other node reboots into
+// it. The demo then publishes a fixed release and resumes the group with `alt-updatectl fleetlock
+// resume`, and every node arrives at the fixed release.
+//
+//   npm run demo -- [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--bad-release] [--json] [--timeout SECS]
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,21 +24,25 @@ const { createRepo, serveDir } = await import(new URL('test/helpers/ostree-repo.
 const { closeFixtureSigningKey } = await import(new URL('test/helpers/signing.js', dist).href);
 const { startTestGraphd } = await import(new URL('test/helpers/graphd.js', dist).href);
 const { createTestbedNode } = await import(new URL('test/helpers/testbed-node.js', dist).href);
-const { FLEET_DEMO_REF, summarise, releasePolicy } = await import(new URL('scripts/demo-lib.js', dist).href);
-const { spawnServer } = await import(new URL('test/integration/fleetlock/spawn.js', dist).href);
+const { FLEET_DEMO_REF, badReleaseCheck, summarise, releasePolicy } = await import(new URL('scripts/demo-lib.js', dist).href);
+const { runCli, spawnServer } = await import(new URL('test/integration/fleetlock/spawn.js', dist).href);
+const { createFleetLockAdminClient } = await import(new URL('src/fleetlock/admin-client.js', dist).href);
 
 const { values: opt } = parseArgs({
   options: {
-    nodes: { type: 'string', default: '1' },
-    strategy: { type: 'string', default: 'immediate' },
+    nodes: { type: 'string' },
+    strategy: { type: 'string' },
     slots: { type: 'string', default: '1' },
+    'bad-release': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '240' },
   },
 });
-const nodesN = Number(opt.nodes);
+const bad = opt['bad-release'];
+const nodesN = Number(opt.nodes ?? (bad ? '5' : '1'));
 const slots = Number(opt.slots);
-const strategy = opt.strategy;
+const strategy = opt.strategy ?? (bad ? 'fleet_lock' : 'immediate');
+if (bad && strategy !== 'fleet_lock') throw new Error('--bad-release needs --strategy fleet_lock (the lock server halts the group)');
 if (!Number.isInteger(nodesN) || nodesN < 1 || nodesN > 20) throw new Error('--nodes: expected 1..20');
 if (!Number.isInteger(slots) || slots < 1) throw new Error('--slots: expected an integer >= 1');
 if (!['immediate', 'fleet_lock', 'periodic'].includes(strategy)) throw new Error('--strategy: immediate, fleet_lock or periodic');
@@ -47,9 +58,11 @@ const say = (line) => {
 const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
 const timeline = [];
 
-// Releases: booted 1.0 (old), then a barrier and the newest.
+// Releases: booted 1.0 (old), then a barrier and the newest; with --bad-release a bad one, and
+// later a fixed one (rolled out at once: releases without a policy entry are).
 const repo = await createRepo();
-const versions = ['20261101.0.0', '20261115.0.0', '20261122.0.0'];
+const versions = bad ? ['20261101.0.0', '20261115.0.0'] : ['20261101.0.0', '20261115.0.0', '20261122.0.0'];
+const fixed = '20261116.0.0';
 await repo.commit({ ref: FLEET_DEMO_REF, version: versions[0], timestamp: '2026-11-01 00:00:00' });
 const http = await serveDir(repo.path);
 const graphd = await startTestGraphd({ repoPath: repo.path, policies: { sisyphus: releasePolicy(versions) } });
@@ -57,11 +70,19 @@ say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url} (every release 
 
 let fleetlockd = null;
 let fleetUrl = null;
+const adminToken = randomBytes(16).toString('hex');
 if (strategy === 'fleet_lock') {
   const stateDir = await mkdtemp(join(tmpdir(), 'alt-fleetlockd-'));
-  fleetlockd = await spawnServer(['--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', stateDir]);
+  if (bad) {
+    const config = join(stateDir, 'config.toml');
+    const lines = ['listen = "127.0.0.1:0"', `admin_token = "${adminToken}"`, '[store]', `state_dir = "${join(stateDir, 'state')}"`];
+    await writeFile(config, [...lines, '[groups.default]', `slots = ${slots}`, 'halt_after_failures = 1', ''].join('\n'), { mode: 0o600 });
+    fleetlockd = await spawnServer(['--config', config]);
+  } else {
+    fleetlockd = await spawnServer(['--listen', '127.0.0.1:0', '--group', `default=${slots}`, '--state-dir', stateDir]);
+  }
   fleetUrl = fleetlockd.url.endsWith('/') ? fleetlockd.url : `${fleetlockd.url}/`;
-  say(`${stamp()} alt-fleetlockd at ${fleetUrl} (group default, ${slots} slot(s))`);
+  say(`${stamp()} alt-fleetlockd at ${fleetUrl} (group default, ${slots} slot(s)${bad ? ', halts after 1 failed update' : ''})`);
 }
 
 const toml = [
@@ -73,6 +94,7 @@ const toml = [
   '[updates]',
   `strategy = "${strategy}"`,
   ...(fleetUrl ? ['[updates.fleet_lock]', `base_url = "${fleetUrl}"`] : []),
+  ...(bad ? ['[health]', 'boot_attempts = 1'] : []),
   ...(strategy === 'periodic'
     ? ['[[updates.periodic.window]]', 'days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]', 'start_time = "00:00"', 'length_minutes = 1440']
     : []),
@@ -85,15 +107,49 @@ const onRecord = (name, rec) => {
 };
 const nodes = [];
 for (let i = 1; i <= nodesN; i++) {
-  nodes.push(await createTestbedNode({ name: `node${i}`, repoUrl: http.url, ref: FLEET_DEMO_REF, configToml: toml, onRecord }));
+  const n = await createTestbedNode({ name: `node${i}`, repoUrl: http.url, ref: FLEET_DEMO_REF, configToml: toml, onRecord, health: bad });
+  if (bad) {
+    const checks = join(n.root, 'etc/alt-updated/health.d/required.d');
+    await mkdir(checks, { recursive: true });
+    await writeFile(join(checks, '50-service-works'), badReleaseCheck({ stateDir: n.sysroot.stateDir, sysrootPath: n.sysroot.path, version: versions[1] }));
+    await chmod(join(checks, '50-service-works'), 0o755);
+  }
+  nodes.push(n);
 }
-say(`${stamp()} ${nodesN} node(s) booted ${versions[0]}; committing ${versions[1]} (barrier) and ${versions[2]}`);
-await repo.commit({ ref: FLEET_DEMO_REF, version: versions[1] });
-await repo.commit({ ref: FLEET_DEMO_REF, version: versions[2] });
+if (bad) {
+  say(`${stamp()} ${nodesN} node(s) booted ${versions[0]}; committing ${versions[1]}, which fails the nodes' health check`);
+} else {
+  say(`${stamp()} ${nodesN} node(s) booted ${versions[0]}; committing ${versions[1]} (barrier) and ${versions[2]}`);
+}
+for (const v of versions.slice(1)) await repo.commit({ ref: FLEET_DEMO_REF, version: v });
 await graphd.service.refresh();
 await Promise.all(nodes.map((n) => n.start()));
 
-const newest = versions[versions.length - 1];
+const newest = bad ? fixed : versions[versions.length - 1];
+const admin = bad ? createFleetLockAdminClient({ baseUrl: fleetUrl, token: adminToken }) : null;
+const haltedGroups = [];
+let resumed = false;
+// --bad-release: once the group halts, show it for a few seconds (nobody else reboots), then publish
+// the fixed release and resume the group as an operator would.
+let haltedAt = null;
+const operator = async () => {
+  if (admin === null || resumed) return;
+  if (haltedAt === null) {
+    const g = await admin.group('default');
+    if (g.halted === null) return;
+    haltedAt = Date.now();
+    haltedGroups.push(g.name);
+    say(`${stamp()} === group ${g.name} HALTED: ${g.halted.reason} ===`);
+    return;
+  }
+  if (Date.now() - haltedAt < 8000) return;
+  say(`${stamp()} publishing the fixed release ${fixed}; alt-updatectl fleetlock resume default`);
+  await repo.commit({ ref: FLEET_DEMO_REF, version: fixed });
+  await graphd.service.refresh();
+  const r = await runCli(['fleetlock', 'resume', 'default', '--url', fleetUrl, '--token', adminToken]);
+  say(`${stamp()} alt-updatectl: ${r.stdout.trim() || r.stderr.trim()}`);
+  resumed = true;
+};
 const deadline = Date.now() + Number(opt.timeout) * 1000;
 const done = async (n) => (await n.bootedVersion()) === newest && n.records.slice(n.lastBoot ?? 0).some((r) => r.event === 'no_update');
 let ok = false;
@@ -105,6 +161,7 @@ while (Date.now() < deadline) {
       say(`${stamp()} [${n.name}] --- rebooted into ${await n.bootedVersion()} ---`);
     }
   }
+  await operator();
   if ((await Promise.all(nodes.map(done))).every(Boolean)) {
     ok = true;
     break;
@@ -114,8 +171,9 @@ while (Date.now() < deadline) {
 
 const finals = await Promise.all(nodes.map((n) => n.bootedVersion()));
 const reboots = await Promise.all(nodes.map((n) => n.reboots()));
-const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0 });
+const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0, haltedGroups });
 for (const n of nodes) await n.destroy();
+await admin?.close();
 await fleetlockd?.stop('SIGTERM');
 await graphd.close();
 await http.close();
@@ -128,5 +186,6 @@ if (opt.json) {
   say('');
   for (const line of summary.lines) say(line);
 }
-const failed = !ok || summary.json.arrived !== nodesN || (strategy === 'fleet_lock' && summary.json.max_concurrent_reboots > slots);
+const badShown = !bad || (summary.json.rolled_back >= 1 && summary.json.halted_groups.length > 0);
+const failed = !ok || !badShown || summary.json.arrived !== nodesN || (strategy === 'fleet_lock' && summary.json.max_concurrent_reboots > slots);
 process.exit(failed ? 1 : 0);
