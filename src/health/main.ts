@@ -12,9 +12,10 @@ import { systemClock } from '../common/clock.js';
 import { errorChain } from '../common/errors.js';
 import { createLogger, type LogFormat } from '../common/logger.js';
 import { loadSettings } from '../config/load.js';
+import { createNotifier } from '../agent/operator/notify.js';
 import { createOstreeClient } from '../ostree/client/index.js';
 import type { DeploymentSet } from '../ostree/deployment.js';
-import { runHealth } from './boot.js';
+import { runHealth, type HealthRunResult } from './boot.js';
 import { HealthError } from './errors.js';
 import { fileHealthStore, readBootId, RECORD_FILE } from './store.js';
 import { runChecks, runHooks, type SuiteOptions } from './suite.js';
@@ -108,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
       },
       bootId,
     );
+    // STATUS= for `systemctl status alt-updated-health` (the unit has NotifyAccess=all).
+    await createNotifier({ env: process.env, pid: process.pid, logger }).status(`${result.healthy ? 'GREEN' : 'RED'}: ${STATUS_TEXT[result.action]}`);
     return result.healthy ? 0 : 1;
   } catch (err: unknown) {
     logger.error({ event: 'health_run_failed', err: errorChain(err) }, `health verdict failed: ${errorChain(err).join(': ')}`);
@@ -116,6 +119,20 @@ async function main(argv: string[]): Promise<number> {
     await ostree.close().catch(() => undefined);
   }
 }
+
+/** One line per action for STATUS=. */
+const STATUS_TEXT: Record<HealthRunResult['action'], string> = {
+  healthy: 'boot is healthy',
+  wait_reboot: 'update armed in this boot, waiting for its reboot',
+  disarm_healthy: 'the new release is healthy',
+  disarm_stale: 'the armed update never booted; judged this boot alone',
+  reboot_retry: 'unhealthy; rebooting for another attempt',
+  rollback: 'unhealthy after every attempt; rolling back',
+  reboot_after_rollback: 'rolled back; rebooting',
+  rolled_back: 'rolled back to the previous release',
+  accept_fallback: 'booted another deployment than the update; release recorded as failed',
+  manual_intervention: 'manual intervention required',
+};
 
 /** The backend may still be starting at boot: a few attempts, 1, 2, 4 … 16 s apart. */
 async function deploymentsWithRetry(status: () => Promise<DeploymentSet>, sleep: (ms: number) => Promise<void>): Promise<DeploymentSet> {

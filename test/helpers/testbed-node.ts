@@ -15,6 +15,7 @@ import { startPrivateBus, type PrivateBus } from './dbus-daemon.js';
 import { trackProcess } from './scope.js';
 import { ostree } from './ostree-repo.js';
 import { createSysroot, type TestSysroot } from './sysroot.js';
+import type { BootcTestHost } from './bootc-host.js';
 
 /** The agent entry point in dist/ (works from test/helpers under vitest and from dist/test/helpers). */
 export const ALT_UPDATED = [
@@ -48,16 +49,28 @@ export interface AgentRecord {
   readonly [key: string]: unknown;
 }
 
+/** What a testbed node boots: an ostree ref from an archive repo, or an installed bootc host. */
+export type TestbedBoot =
+  | {
+      /** Archive repo URL on 127.0.0.1. */
+      readonly repoUrl: string;
+      /** Ref to boot from, e.g. `altcos/x86_64/sisyphus`. */
+      readonly ref: string;
+      /** Commit to boot first (default: the ref's head). */
+      readonly commit?: string;
+    }
+  | {
+      /**
+       * A fake-booted bootc host (test/helpers/bootc-host.ts), booted from an OCI image: alt-ostreed
+       * runs its bootc driver on it. The node owns it from here (destroy() removes it).
+       */
+      readonly bootcHost: BootcTestHost;
+    };
+
 /** Options of {@link createTestbedNode}. */
-export interface TestbedNodeOptions {
+export type TestbedNodeOptions = TestbedBoot & {
   /** Short name used in logs (`node1`). */
   readonly name: string;
-  /** Archive repo URL on 127.0.0.1. */
-  readonly repoUrl: string;
-  /** Ref to boot from, e.g. `altcos/x86_64/sisyphus`. */
-  readonly ref: string;
-  /** Commit to boot first (default: the ref's head). */
-  readonly commit?: string;
   /** Extra TOML for the agent's `config.d/50-testbed.toml` (base URL, strategy, timing). */
   readonly configToml: string;
   /** Called with every agent record as it arrives. */
@@ -72,7 +85,9 @@ export interface TestbedNodeOptions {
    * reboot it asks for power-cycles the node again. Default false.
    */
   readonly health?: boolean;
-}
+  /** Extra environment for the health runs (e.g. NOTIFY_SOCKET for a listener). */
+  readonly healthEnv?: Readonly<Record<string, string>>;
+};
 
 /** One boot-time run of `alt-updated-health` on a testbed node. */
 export interface HealthRun {
@@ -123,7 +138,13 @@ export interface TestbedNode {
 export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedNode> {
   const bus = await startPrivateBus();
   const logind: FakeLogind = await fakeLogindForTest(bus.address, []);
-  const sysroot = await createSysroot({ repoUrl: o.repoUrl, ref: o.ref, ...(o.commit ? { commit: o.commit } : {}) });
+  const sysroot: TestSysroot = 'bootcHost' in o ? o.bootcHost : await createSysroot({ repoUrl: o.repoUrl, ref: o.ref, ...(o.commit ? { commit: o.commit } : {}) });
+  // The bootc driver, forced and pointed at the host's bootc and policy, on an image host.
+  const backendOptions = {
+    busAddress: bus.address,
+    sysroot,
+    ...('bootcHost' in o ? { extraConfig: `[bootc]\ndriver = "auto"\npath = ${JSON.stringify(o.bootcHost.bootc)}\npolicy = ${JSON.stringify(o.bootcHost.policy)}` } : {}),
+  };
   const root = join(sysroot.stateDir, 'agent-root');
   const machineId = randomBytes(16).toString('hex');
   await mkdir(join(root, 'etc/alt-updated/config.d'), { recursive: true });
@@ -154,7 +175,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
     const recs: AgentRecord[] = [];
     const child = spawn(process.execPath, [ALT_UPDATED_HEALTH, '--root', root, '--bus-address', bus.address, '--log-format', 'json', '--log-level', 'debug', '--reboot-command', JSON.stringify(sysroot.rebootCommand)], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env },
+      env: { ...process.env, NOTIFY_SOCKET: '', ...o.healthEnv },
     });
     trackProcess(child);
     healthChild = child;
@@ -236,7 +257,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
     async start() {
       await stopAgent();
       await stopBackend();
-      backend = await startBackend({ busAddress: bus.address, sysroot });
+      backend = await startBackend(backendOptions);
       if (o.health === true) {
         // Boots until one does not reboot itself (bounded: a boot loop is a test failure).
         for (let boot = 0; ; boot++) {
@@ -247,7 +268,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
             seenReboots = n;
             await stopBackend();
             await newBootId();
-            backend = await startBackend({ busAddress: bus.address, sysroot });
+            backend = await startBackend(backendOptions);
             continue;
           }
           // RequiredBy=boot-complete.target: an unhealthy boot never starts the agent.
@@ -262,7 +283,7 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
     startAgent,
     async restartBackend() {
       await backend?.kill();
-      backend = await startBackend({ busAddress: bus.address, sysroot });
+      backend = await startBackend(backendOptions);
     },
     async powerCycleIfRebooted() {
       const n = await sysroot.rebootCount();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecord } from '../../../src/health/record.js';
 import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
 import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
+import { assignments, startNotifyListener, type NotifyListener } from '../../helpers/notify-listener.js';
 import { createTestbedNode, type TestbedNode } from '../../helpers/testbed-node.js';
 import { agentMetric, agentToml, debugRecords, deployments, updatectl } from '../agent/support.js';
 
@@ -20,6 +21,8 @@ describe('boot health checks and automatic rollback (fake-boot harness)', () => 
   let node: TestbedNode;
   let v1: string;
   let ctl: string;
+  let notify: NotifyListener;
+  const statuses = (): string[] => notify.messages.flatMap(assignments).filter((a) => a.startsWith('STATUS='));
   const events = (): string[] => node.records.map((r) => r.event ?? '').filter(Boolean);
   const healthEvents = (from = 0): string[] => node.healthRuns.slice(from).flatMap((r) => r.records.map((x) => x.event ?? '')).filter(Boolean);
   const record = async () => parseRecord(await readFile(join(node.root, 'var/lib/alt-updated/health.json'), 'utf8'), 'health.json');
@@ -40,7 +43,8 @@ describe('boot health checks and automatic rollback (fake-boot harness)', () => 
     v1 = (await repo.commit({ ref: REF, version: '20261101.0.0', timestamp: '2026-11-01 00:00:00' })).checksum;
     http = await serveDir(repo.path);
     graphd = await startTestGraphd({ repoPath: repo.path });
-    node = await createTestbedNode({ name: 'hnode', repoUrl: http.url, ref: REF, health: true, configToml: agentToml(graphd.url, 'immediate', ['[health]', 'boot_attempts = 2', 'check_timeout_secs = 30']), ...debugRecords });
+    notify = await startNotifyListener(join(repo.path, '..', 'notify.sock'));
+    node = await createTestbedNode({ name: 'hnode', repoUrl: http.url, ref: REF, health: true, healthEnv: { NOTIFY_SOCKET: join(repo.path, '..', 'notify.sock') }, configToml: agentToml(graphd.url, 'immediate', ['[health]', 'boot_attempts = 2', 'check_timeout_secs = 30']), ...debugRecords });
     ctl = join(node.sysroot.stateDir, 'health-ctl');
     await mkdir(ctl, { recursive: true });
     // The admin's required check: red on the releases listed in `bad`, red once on those in `flaky`.
@@ -62,6 +66,7 @@ describe('boot health checks and automatic rollback (fake-boot harness)', () => 
     await waitFor('the agent polls', () => events().includes('no_update'), 60_000);
   });
   afterAll(async () => {
+    notify?.proc.kill();
     await node?.destroy();
     await graphd?.close();
     await http?.close();
@@ -70,6 +75,7 @@ describe('boot health checks and automatic rollback (fake-boot harness)', () => 
   it('the first boot without a trial is healthy and the agent starts', () => {
     expect(node.healthRuns.map((r) => r.code)).toEqual([0]);
     expect(healthEvents()).toContain('health_check_passed');
+    expect(statuses()).toEqual(['STATUS=GREEN: boot is healthy']);
   });
 
   it('a release whose required check fails is retried, rolled back, ends healthy on the previous release and is never staged again', async () => {
@@ -90,6 +96,7 @@ describe('boot health checks and automatic rollback (fake-boot harness)', () => 
     expect(ev.filter((e) => e === 'health_reboot_retry')).toHaveLength(1);
     expect(ev.filter((e) => e === 'health_rollback_requested')).toHaveLength(1);
     expect(ev).toContain('health_rolled_back');
+    expect(statuses().slice(-3)).toEqual(['STATUS=RED: unhealthy; rebooting for another attempt', 'STATUS=RED: unhealthy after every attempt; rolling back', 'STATUS=GREEN: rolled back to the previous release']);
     const rec = await record();
     expect(rec.trial).toBeNull();
     expect(rec.failed.map((f) => [f.payload, f.release, f.rolledBack])).toEqual([[v2, '20261102.0.0', true]]);
