@@ -57,6 +57,22 @@ describe('src/fleetlock/server/journal on disk', () => {
     await expect(stat(join(dir, `${JOURNAL_FILE}.tmp`))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('keeps a halted group without holders, and its failures, through compaction', async () => {
+    const halted: GroupState = {
+      holders: [],
+      halt: { sinceMs: 5, reason: '1 failed or rolled-back update(s)' },
+      failures: [{ id: 'a', release: 'R2', result: 'rolled_back', reason: null, atMs: 4 }],
+    };
+    const j = await openJournal(dir);
+    await j.append('h', halted);
+    await j.append('g', state('a'));
+    await j.compact();
+    await j.close();
+    const again = await openJournal(dir);
+    expect(again.records.get('h')?.state).toEqual(halted);
+    await again.close();
+  });
+
   it('takes over the lock socket of a dead process and keeps the state', async () => {
     const first = createLockStore(await openEmbeddedStore({ stateDir: dir, monotonicMs: () => performance.now() }));
     await first.mutate('g', (s, idle) => recursiveLock(s, 'a', { slots: 1, staleAfterMs: null }, 1, idle));
