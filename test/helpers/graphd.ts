@@ -4,11 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../src/common/clock.js';
 import { createLogger } from '../../src/common/logger.js';
+import type { OciStreamSettings } from '../../src/graph-server/oci/config.js';
 import { startGraphd, type RunningGraphd } from '../../src/graph-server/server.js';
 
-/** Starts alt-graphd for `repoPath`; `policies` are written as `updates/<stream>.json`. */
+/** Starts alt-graphd for `repoPath` and/or `ociStreams`; `policies` are written as `updates/<stream>.json`. */
 export async function startTestGraphd(opts: {
-  repoPath: string;
+  /** The ostree repo; null for a registry-only graph. */
+  repoPath: string | null;
+  /** `oci` streams built from registries (alt-graphd's `[[streams]]`). */
+  ociStreams?: readonly OciStreamSettings[];
   policies?: Record<string, unknown>;
   implicitRollout?: boolean;
   clock?: Clock;
@@ -37,6 +41,7 @@ export async function startTestGraphd(opts: {
       implicitRollout: opts.implicitRollout ?? true,
       nowSecs: null,
       verifyKeyringDir: opts.verifyKeyringDir ?? null,
+      ...(opts.ociStreams ? { ociStreams: opts.ociStreams } : {}),
     },
     { clock: opts.clock ?? systemClock(), logger: createLogger({ name: 'alt-graphd', level: 'warn', destination: process.stderr }) },
   );
