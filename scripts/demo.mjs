@@ -14,7 +14,7 @@
 //
 //   npm run demo -- [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--bad-release] [--json] [--timeout SECS]
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -70,9 +70,11 @@ say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url} (every release 
 
 let fleetlockd = null;
 let fleetUrl = null;
+let fleetDir = null;
 const adminToken = randomBytes(16).toString('hex');
 if (strategy === 'fleet_lock') {
   const stateDir = await mkdtemp(join(tmpdir(), 'alt-fleetlockd-'));
+  fleetDir = stateDir;
   if (bad) {
     const config = join(stateDir, 'config.toml');
     const lines = ['listen = "127.0.0.1:0"', `admin_token = "${adminToken}"`, '[store]', `state_dir = "${join(stateDir, 'state')}"`];
@@ -175,6 +177,7 @@ const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, f
 for (const n of nodes) await n.destroy();
 await admin?.close();
 await fleetlockd?.stop('SIGTERM');
+if (fleetDir !== null) await rm(fleetDir, { recursive: true, force: true });
 await graphd.close();
 await http.close();
 // The releases were signed and every node's remote verified them; stop the key's gpg-agent.
