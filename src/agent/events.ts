@@ -21,7 +21,8 @@ export type AgentEvent =
   | { readonly type: 'finalization_blocked'; readonly reason: Exclude<StagedWait, 'nothing' | 'strategy' | 'active_sessions'> }
   | { readonly type: 'reboot_postponed' }
   | { readonly type: 'update_finalized' }
-  | { readonly type: 'end' }
+  /** Nothing more to do; `localImage`: the booted image was built on the host (its reference). */
+  | { readonly type: 'end'; readonly localImage?: string }
   | { readonly type: 'idle' };
 
 /** Event type labels. */

@@ -38,8 +38,11 @@ export type AgentState =
       readonly stagedLosses: number;
     }
   | { readonly kind: 'update_finalized'; readonly release: Release }
-  /** Terminal; `release` is the update waiting for the reboot, null when updates are disabled. */
-  | { readonly kind: 'end'; readonly release: Release | null };
+  /**
+   * Terminal; `release` is the update waiting for the reboot, null when updates are disabled or the
+   * host boots a locally built image (`localImage`, its reference: the host is left to APM).
+   */
+  | { readonly kind: 'end'; readonly release: Release | null; readonly localImage?: string };
 
 /** State kind labels. */
 export type StateKind = AgentState['kind'];

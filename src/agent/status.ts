@@ -62,6 +62,7 @@ export function statusText(state: AgentState, nowMs: number, opts: { updatesEnab
     case 'update_finalized':
       return `update finalized: ${state.release.version}`;
     case 'end':
+      if (state.localImage !== undefined) return `booted from a locally built image ${state.localImage}; updates are left to its local tooling (APM)`;
       return state.release === null
         ? 'auto-updates logic disabled by configuration'
         : `update applied, waiting for reboot: ${state.release.version}`;

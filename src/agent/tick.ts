@@ -26,7 +26,7 @@ export async function runTick(
     case 'start':
       return tickStart(deps, mem, log);
     case 'initialized':
-      return tickInitialized(deps, log, signal);
+      return tickInitialized(deps, mem, log, signal);
     case 'reported_steady':
     case 'no_new_update': {
       const outcome = await checkForUpdate(deps, mem, log, signal);
@@ -123,7 +123,7 @@ async function tickStart(deps: AgentDeps, mem: AgentMemory, log: Logger): Promis
   return { type: 'initialized' };
 }
 
-async function tickInitialized(deps: AgentDeps, log: Logger, signal?: AbortSignal): Promise<AgentEvent> {
+async function tickInitialized(deps: AgentDeps, mem: AgentMemory, log: Logger, signal?: AbortSignal): Promise<AgentEvent> {
   let steady: boolean;
   try {
     steady = await deps.strategy.reportSteady(signal);
@@ -136,6 +136,12 @@ async function tickInitialized(deps: AgentDeps, log: Logger, signal?: AbortSigna
   if (!steady) {
     log.warn({ event: 'steady_report_failed', kind: 'denied' }, 'strategy did not accept the steady state report');
     return { type: 'steady_report_failed' };
+  }
+  const local = mem.booted?.image?.local === true ? mem.booted.image.reference : null;
+  if (local !== null) {
+    // APM's rebuild mode: no graph names this image; the slot is released above, then the agent idles.
+    log.warn({ event: 'local_image_booted', image: local }, `booted from a locally built image ${local}; alt-updated leaves this host to its local tooling (APM)`);
+    return { type: 'end', localImage: local };
   }
   if (!deps.settings.updates.enabled) {
     // coreos/zincati#239: even with updates disabled, the slot held from before the reboot is released.

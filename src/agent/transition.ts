@@ -36,7 +36,8 @@ export const ALLOWED_EDGES: readonly Edge[] = [
   { from: 'start', event: 'initialized', to: 'initialized' },
   { from: 'initialized', event: 'steady_report_failed', to: 'initialized' },
   { from: 'initialized', event: 'steady_reported', to: 'reported_steady' },
-  // coreos/zincati#239: with updates disabled, steady is still reported (slot released), then end.
+  // coreos/zincati#239: with updates disabled, steady is still reported (slot released), then end;
+  // likewise on a host booted from a locally built image (left to APM).
   { from: 'initialized', event: 'end', to: 'end' },
   { from: 'reported_steady', event: 'update_check_failed', to: 'reported_steady' },
   { from: 'reported_steady', event: 'no_update', to: 'no_new_update' },
@@ -76,7 +77,7 @@ export function transition(state: AgentState, event: AgentEvent): AgentState {
     case 'initialized':
       if (event.type === 'steady_report_failed') return state;
       if (event.type === 'steady_reported') return { kind: 'reported_steady' };
-      if (event.type === 'end') return { kind: 'end', release: null };
+      if (event.type === 'end') return { kind: 'end', release: null, ...(event.localImage !== undefined ? { localImage: event.localImage } : {}) };
       return illegal(state, event);
     case 'reported_steady':
     case 'no_new_update':

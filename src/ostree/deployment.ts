@@ -38,12 +38,36 @@ export interface DeploymentImage {
   readonly reference: string;
   /** Manifest digest, `sha256:<64 hex>`. */
   readonly digest: string;
-  /** `<registry>/<repo>@<digest>`: the graph payload of this deployment under the `oci` scheme. */
+  /**
+   * `<registry>/<repo>@<digest>`: the graph payload of this deployment under the `oci` scheme; for a
+   * local image `<reference>@<digest>`, which no graph node names.
+   */
   readonly pullspec: string;
+  /**
+   * Set for an image built on the host (APM's rebuild mode, transport `containers-storage`): it
+   * names no registry image, so no graph can update it; the agent leaves the host to APM.
+   */
+  readonly local?: true;
 }
 
 // ostree-rs-ext signature-verification prefixes of an `OstreeImageReference` (`<sigverify>:<imgref>`).
 const SIGVERIFY_PREFIXES = ['ostree-unverified-registry:', 'ostree-unverified-image:', 'ostree-image-signed:', 'ostree-remote-registry:', 'ostree-remote-image:'];
+
+/** `<transport>:<name>` of an image reference, without its signature-verification prefix. */
+function transportReference(reference: string): string {
+  for (const p of SIGVERIFY_PREFIXES) {
+    if (!reference.startsWith(p)) continue;
+    const r = reference.slice(p.length);
+    // `ostree-remote-*` carries the ostree remote name first: `<remote>:<transport>:<name>`.
+    return p.startsWith('ostree-remote-') ? r.slice(r.indexOf(':') + 1) : r;
+  }
+  return reference;
+}
+
+/** Whether an image reference names an image built on the host (`containers-storage:`, APM's rebuild mode). */
+export function isLocalImageReference(reference: string): boolean {
+  return transportReference(reference).startsWith('containers-storage:');
+}
 
 /**
  * The image name without transport, tag or digest, from an ostree/bootc image reference, as Zincati
@@ -52,14 +76,7 @@ const SIGVERIFY_PREFIXES = ['ostree-unverified-registry:', 'ostree-unverified-im
  * registry image (`oci:/path`, `containers-storage:…`), which no `oci` graph node can match.
  */
 export function imageName(reference: string): string | null {
-  let r = reference;
-  for (const p of SIGVERIFY_PREFIXES) {
-    if (!r.startsWith(p)) continue;
-    r = r.slice(p.length);
-    // `ostree-remote-*` carries the ostree remote name first: `<remote>:<transport>:<name>`.
-    if (p.startsWith('ostree-remote-')) r = r.slice(r.indexOf(':') + 1);
-    break;
-  }
+  let r = transportReference(reference);
   if (/^(oci|oci-archive|containers-storage|dir|docker-archive|docker-daemon):/.test(r)) return null;
   if (r.startsWith('docker://')) r = r.slice('docker://'.length);
   else if (r.startsWith('registry:')) r = r.slice('registry:'.length);

@@ -1,7 +1,7 @@
 // Parses rpm-ostree's deployment dicts (`aa{sv}` / `a{sv}`, as dbus-next hands them over) into the
 // domain types, once, at the boundary. Strict: a wrong type or a missing required key is an
 // OstreeBadReplyError naming the field. Unknown keys are ignored (the real dict has ~40).
-import { imageName, streamFromRef, type Deployment, type DeploymentImage, type DeploymentSet } from '../deployment.js';
+import { imageName, isLocalImageReference, streamFromRef, type Deployment, type DeploymentImage, type DeploymentSet } from '../deployment.js';
 import { OstreeBadReplyError } from './errors.js';
 
 interface VariantLike {
@@ -104,6 +104,9 @@ function parseImage(r: DictReader, where: string): DeploymentImage | null {
   if (digest === null || !DIGEST.test(digest)) {
     throw new OstreeBadReplyError(`${where}.container-image-reference-digest`, `expected sha256:<64 lowercase hex>, got ${digest === null ? 'nothing' : `'${digest}'`}`);
   }
+  // A locally built image is read (the agent leaves such a host alone); other non-registry
+  // references are a backend bug.
+  if (isLocalImageReference(reference)) return { reference, digest, pullspec: `${reference}@${digest}`, local: true };
   const name = imageName(reference);
   if (name === null) throw new OstreeBadReplyError(`${where}.container-image-reference`, `'${reference}' names no registry image`);
   return { reference, digest, pullspec: `${name}@${digest}` };
