@@ -113,18 +113,30 @@ async function waitGone(victims: readonly Victim[], ms: number): Promise<Victim[
   return left;
 }
 
+/** `PID (command line)` of a running process, for the leak report. */
+function describe(pid: number): string {
+  let cmd = '?';
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 100);
+  } catch {
+    // gone meanwhile
+  }
+  return `${pid} (${cmd})`;
+}
+
 /**
  * Ends `victims`: SIGTERM, then SIGKILL for whatever still runs after TERM_GRACE_MS (a daemon that
- * ignores or is slow on SIGTERM). Resolves to the pids that had to be killed or are still running.
+ * ignores or is slow on SIGTERM). Resolves to `PID (command line)` of each one that was still running.
  */
-export async function terminate(victims: readonly Victim[]): Promise<number[]> {
-  const running = victims.filter(alive);
+export async function terminate(victims: readonly Victim[]): Promise<string[]> {
+  const running = victims.filter((v, i) => alive(v) && victims.findIndex((w) => w.pid === v.pid) === i);
   if (running.length === 0) return [];
+  const described = running.map((v) => describe(v.pid));
   for (const v of running) signal(v, 'SIGTERM');
   const stubborn = await waitGone(running, TERM_GRACE_MS);
   for (const v of stubborn) signal(v, 'SIGKILL');
   await waitGone(stubborn, 2_000);
-  return running.map((v) => v.pid);
+  return described;
 }
 
 
@@ -144,9 +156,9 @@ export async function openScope(runRoot: string): Promise<string> {
 
 /**
  * Closes the scope opened by {@link openScope}: TMPDIR back to `previousTmp`, every process of the
- * scope (marked or recorded) ended, the directory removed. Resolves to the pids that were still running.
+ * scope (marked or recorded) ended, the directory removed. Resolves to those that were still running.
  */
-export async function closeScope(dir: string, previousTmp: string | undefined): Promise<number[]> {
+export async function closeScope(dir: string, previousTmp: string | undefined): Promise<string[]> {
   if (process.env.ALT_TEST_SCOPE === dir) delete process.env.ALT_TEST_SCOPE; // SCOPE_ENV
   if (previousTmp === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = previousTmp;
@@ -173,7 +185,7 @@ export async function createRunRoot(base: string = tmpdir()): Promise<string> {
  * removes the root. With `workers` (only once the run's vitest is gone) also whatever still has the
  * run's RUN_ROOT_ENV: workers vitest left behind when it crashed.
  */
-export async function sweepRun(runRoot: string, opts: { workers?: boolean } = {}): Promise<number[]> {
+export async function sweepRun(runRoot: string, opts: { workers?: boolean } = {}): Promise<string[]> {
   const scopes = await readdir(runRoot).catch(() => [] as string[]);
   const recorded = (await Promise.all(scopes.map((s) => recordedProcesses(join(runRoot, s))))).flat();
   const marked = markedProcesses((s) => s.startsWith(`${runRoot}/`));

@@ -26,6 +26,6 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     const pids = await sweepRun(root);
     // Nothing left for it; ending its stdin would look like a dead vitest and sweep the live workers.
     reaper?.kill();
-    if (pids.length > 0) console.warn(`test cleanup: ended ${pids.length} process(es) left after the run: ${pids.join(' ')}`);
+    if (pids.length > 0) console.warn(`test cleanup: ended ${pids.length} process(es) left after the run: ${pids.join(', ')}`);
   };
 }

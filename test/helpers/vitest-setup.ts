@@ -13,5 +13,5 @@ const scope = await openScope(process.env[RUN_ROOT_ENV] ?? tmpdir());
 afterAll(async () => {
   const pids = await closeScope(scope, previousTmp);
   // A leak is the test's bug, but not a failure of its assertions: say so where the output is read.
-  if (pids.length > 0) console.warn(`test cleanup: ended ${pids.length} process(es) the test file left running: ${pids.join(' ')}`);
+  if (pids.length > 0) console.warn(`test cleanup: ended ${pids.length} process(es) the test file left running: ${pids.join(', ')}`);
 });
