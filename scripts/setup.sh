@@ -23,7 +23,7 @@ PKGS=(
   rpm               # rpmbuild for the ALT spec in packaging/alt (test/integration/packaging)
   skopeo            # pulls/pushes/signs OCI images: the bootc stand-in (test/stand-ins/bootc), the oci graph tests
   docker-registry   # a real OCI registry on 127.0.0.1 (test/helpers/oci-registry.ts)
-  systemd-container # systemd-nspawn: the real nodes of `npm run test:realnode` (test/realnode)
+  systemd-container # systemd-nspawn: the real nodes of test/e2e (run by npm test after the others; test/realnode)
   debootstrap       # the Debian rootfs of the real-node image (built once, cached)
 )
 missing=()
