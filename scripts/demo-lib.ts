@@ -104,6 +104,8 @@ export interface DemoSummary {
   readonly final_versions: string[];
   /** Wall time of the run in seconds. */
   readonly duration_s: number;
+  /** What the nodes boot and update: ostree commits, or signed OCI images through bootc. */
+  readonly payload: 'ostree' | 'oci';
 }
 
 /** Builds the printed summary and the `--json` object. */
@@ -116,6 +118,8 @@ export function summarise(o: {
   durationMs: number;
   /** Groups seen halted during the run. @default [] */
   haltedGroups?: readonly string[];
+  /** @default "ostree" */
+  payload?: DemoSummary['payload'];
 }): { json: DemoSummary; lines: string[] } {
   const intervals = rebootIntervals(o.timeline);
   const rolledBack = rolledBackNodes(o.timeline);
@@ -127,6 +131,7 @@ export function summarise(o: {
     halted_groups: [...new Set(o.haltedGroups ?? [])].sort(),
     final_versions: [...o.finals],
     duration_s: Math.round(o.durationMs / 100) / 10,
+    payload: o.payload ?? 'ostree',
   };
   const lines = ['== summary ==', 'node      booted            reboots  reboot windows (s, lock taken -> steady again)'];
   o.nodes.forEach((n, i) => {
@@ -137,7 +142,7 @@ export function summarise(o: {
     lines.push(`${n.padEnd(9)} ${String(o.finals[i]).padEnd(17)} ${String(o.reboots[i]).padEnd(8)} ${w}`);
   });
   lines.push(
-    `arrived at ${o.newest}: ${json.arrived}/${json.nodes}; max concurrent reboots: ${json.max_concurrent_reboots}; ${json.duration_s} s`,
+    `arrived at ${o.newest}: ${json.arrived}/${json.nodes}; max concurrent reboots: ${json.max_concurrent_reboots}; ${json.duration_s} s; payload ${json.payload}`,
   );
   if (rolledBack.length > 0 || json.halted_groups.length > 0) {
     lines.push(`rolled back: ${rolledBack.length === 0 ? 'none' : rolledBack.join(', ')}; groups halted: ${json.halted_groups.length === 0 ? 'none' : json.halted_groups.join(', ')}`);

@@ -12,7 +12,13 @@
 // it. The demo then publishes a fixed release and resumes the group with `alt-updatectl fleetlock
 // resume`, and every node arrives at the fixed release.
 //
-//   npm run demo -- [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--bad-release] [--json] [--timeout SECS]
+// --payload oci (ALT Atomic): a real registry with GPG-signed OS images, alt-graphd building the
+// `oci` stream from it, and nodes that are bootc hosts booted from an image (alt-ostreed's bootc
+// driver over the bootc stand-in). Two new images, the first a barrier. bootc 1.12 stages what the
+// hosts' tag points at, so the demo publishes as a pipeline following its barrier would: the tag
+// `stable` moves to the barrier image, and to the newest once every node has booted the barrier.
+//
+//   npm run demo -- [--payload ostree|oci] [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--bad-release] [--json] [--timeout SECS]
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +33,7 @@ const { createTestbedNode } = await import(new URL('test/helpers/testbed-node.js
 const { FLEET_DEMO_REF, badReleaseCheck, summarise, releasePolicy } = await import(new URL('scripts/demo-lib.js', dist).href);
 const { runCli, spawnServer } = await import(new URL('test/integration/fleetlock/spawn.js', dist).href);
 const { createFleetLockAdminClient } = await import(new URL('src/fleetlock/admin-client.js', dist).href);
+const { createOciWorld, OCI_STREAM, OCI_TAG } = await import(new URL('test/helpers/oci-world.js', dist).href);
 
 const { values: opt } = parseArgs({
   options: {
@@ -34,6 +41,7 @@ const { values: opt } = parseArgs({
     strategy: { type: 'string' },
     slots: { type: 'string', default: '1' },
     'bad-release': { type: 'boolean', default: false },
+    payload: { type: 'string', default: 'ostree' },
     json: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '240' },
   },
@@ -46,6 +54,9 @@ if (bad && strategy !== 'fleet_lock') throw new Error('--bad-release needs --str
 if (!Number.isInteger(nodesN) || nodesN < 1 || nodesN > 20) throw new Error('--nodes: expected 1..20');
 if (!Number.isInteger(slots) || slots < 1) throw new Error('--slots: expected an integer >= 1');
 if (!['immediate', 'fleet_lock', 'periodic'].includes(strategy)) throw new Error('--strategy: immediate, fleet_lock or periodic');
+const oci = opt.payload === 'oci';
+if (!['ostree', 'oci'].includes(opt.payload)) throw new Error('--payload: ostree or oci');
+if (oci && bad) throw new Error('--bad-release runs with --payload ostree only');
 if (process.getuid?.() !== 0) {
   process.stderr.write('demo: needs root (unshare/chroot for the fake-booted sysroots)\n');
   process.exit(1);
@@ -60,13 +71,22 @@ const timeline = [];
 
 // Releases: booted 1.0 (old), then a barrier and the newest; with --bad-release a bad one, and
 // later a fixed one (rolled out at once: releases without a policy entry are).
-const repo = await createRepo();
-const versions = bad ? ['20261101.0.0', '20261115.0.0'] : ['20261101.0.0', '20261115.0.0', '20261122.0.0'];
+// --payload oci: the same story with images (v1 booted, v2 the barrier, v3 the newest).
+const versions = oci ? ['20261101.0', '20261115.0', '20261122.0'] : bad ? ['20261101.0.0', '20261115.0.0'] : ['20261101.0.0', '20261115.0.0', '20261122.0.0'];
 const fixed = '20261116.0.0';
-await repo.commit({ ref: FLEET_DEMO_REF, version: versions[0], timestamp: '2026-11-01 00:00:00' });
-const http = await serveDir(repo.path);
-const graphd = await startTestGraphd({ repoPath: repo.path, policies: { sisyphus: releasePolicy(versions) } });
-say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url} (every release signed with a test key; the nodes verify it)`);
+const world = oci ? await createOciWorld({ versions, barriers: [versions[1]] }) : null;
+const repo = oci ? null : await createRepo();
+let http = null;
+let graphd;
+if (world !== null) {
+  graphd = world.graphd;
+  say(`${stamp()} registry at ${world.registry.url} (images GPG-signed; the hosts' policy.json requires it); alt-graphd serving its oci stream at ${graphd.url}`);
+} else {
+  await repo.commit({ ref: FLEET_DEMO_REF, version: versions[0], timestamp: '2026-11-01 00:00:00' });
+  http = await serveDir(repo.path);
+  graphd = await startTestGraphd({ repoPath: repo.path, policies: { sisyphus: releasePolicy(versions) } });
+  say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url} (every release signed with a test key; the nodes verify it)`);
+}
 
 let fleetlockd = null;
 let fleetUrl = null;
@@ -97,6 +117,8 @@ const toml = [
   `strategy = "${strategy}"`,
   ...(fleetUrl ? ['[updates.fleet_lock]', `base_url = "${fleetUrl}"`] : []),
   ...(bad ? ['[health]', 'boot_attempts = 1'] : []),
+  // An image host has no ref to derive its stream from.
+  ...(oci ? ['[identity]', `stream = "${OCI_STREAM}"`] : []),
   ...(strategy === 'periodic'
     ? ['[[updates.periodic.window]]', 'days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]', 'start_time = "00:00"', 'length_minutes = 1440']
     : []),
@@ -109,7 +131,8 @@ const onRecord = (name, rec) => {
 };
 const nodes = [];
 for (let i = 1; i <= nodesN; i++) {
-  const n = await createTestbedNode({ name: `node${i}`, repoUrl: http.url, ref: FLEET_DEMO_REF, configToml: toml, onRecord, health: bad });
+  const boot = world !== null ? { bootcHost: await world.host() } : { repoUrl: http.url, ref: FLEET_DEMO_REF };
+  const n = await createTestbedNode({ name: `node${i}`, ...boot, configToml: toml, onRecord, health: bad });
   if (bad) {
     const checks = join(n.root, 'etc/alt-updated/health.d/required.d');
     await mkdir(checks, { recursive: true });
@@ -120,10 +143,17 @@ for (let i = 1; i <= nodesN; i++) {
 }
 if (bad) {
   say(`${stamp()} ${nodesN} node(s) booted ${versions[0]}; committing ${versions[1]}, which fails the nodes' health check`);
+} else if (oci) {
+  say(`${stamp()} ${nodesN} node(s) booted image ${versions[0]}; pushing ${versions[1]} (barrier) and ${versions[2]}, signed; tag ${OCI_TAG} -> ${versions[1]}`);
 } else {
   say(`${stamp()} ${nodesN} node(s) booted ${versions[0]}; committing ${versions[1]} (barrier) and ${versions[2]}`);
 }
-for (const v of versions.slice(1)) await repo.commit({ ref: FLEET_DEMO_REF, version: v });
+if (world !== null) {
+  for (const v of versions.slice(1)) await world.push(v);
+  await world.push(versions[1], OCI_TAG);
+} else {
+  for (const v of versions.slice(1)) await repo.commit({ ref: FLEET_DEMO_REF, version: v });
+}
 await graphd.service.refresh();
 await Promise.all(nodes.map((n) => n.start()));
 
@@ -152,6 +182,18 @@ const operator = async () => {
   say(`${stamp()} alt-updatectl: ${r.stdout.trim() || r.stderr.trim()}`);
   resumed = true;
 };
+// --payload oci: once every node has the barrier image staged (downloaded, locked; finalizing it
+// needs no registry) or booted, the tag moves on to the newest. Earlier, a node still on the first
+// image could not stage the barrier; later, a node that booted it would retry the newest only after
+// the agent's 5-minute stage retry.
+let tagMoved = !oci;
+const pastBarrier = async (n) => (await n.bootedVersion()) !== versions[0] || n.records.some((r) => r.event === 'update_staged' && r.release === versions[1]);
+const moveTag = async () => {
+  if (tagMoved || !(await Promise.all(nodes.map(pastBarrier))).every(Boolean)) return;
+  tagMoved = true;
+  say(`${stamp()} every node has the barrier ${versions[1]} staged or booted; tag ${OCI_TAG} -> ${versions[2]}`);
+  await world.push(versions[2], OCI_TAG);
+};
 const deadline = Date.now() + Number(opt.timeout) * 1000;
 const done = async (n) => (await n.bootedVersion()) === newest && n.records.slice(n.lastBoot ?? 0).some((r) => r.event === 'no_update');
 let ok = false;
@@ -164,6 +206,7 @@ while (Date.now() < deadline) {
     }
   }
   await operator();
+  await moveTag();
   if ((await Promise.all(nodes.map(done))).every(Boolean)) {
     ok = true;
     break;
@@ -173,13 +216,14 @@ while (Date.now() < deadline) {
 
 const finals = await Promise.all(nodes.map((n) => n.bootedVersion()));
 const reboots = await Promise.all(nodes.map((n) => n.reboots()));
-const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0, haltedGroups });
+const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0, haltedGroups, payload: oci ? 'oci' : 'ostree' });
 for (const n of nodes) await n.destroy();
 await admin?.close();
 await fleetlockd?.stop('SIGTERM');
 if (fleetDir !== null) await rm(fleetDir, { recursive: true, force: true });
-await graphd.close();
-await http.close();
+if (world !== null) await world.close();
+else await graphd.close();
+await http?.close();
 // The releases were signed and every node's remote verified them; stop the key's gpg-agent.
 await closeFixtureSigningKey();
 

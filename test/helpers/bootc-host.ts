@@ -6,6 +6,7 @@
 // (writeTree) as one gzip layer, pushed and signed with `skopeo copy --sign-by`.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +19,11 @@ import { FAKEBOOT_REBOOT, FAKEBOOT_WRAPPER, MUTABLE_ENV, type TestSysroot } from
 
 const run = promisify(execFile);
 
-/** The bootc stand-in (an executable node script). */
-export const BOOTC_STANDIN = fileURLToPath(new URL('../stand-ins/bootc', import.meta.url));
+/** The bootc stand-in (an executable node script; not compiled, so found from dist/test/helpers too, for the demo). */
+export const BOOTC_STANDIN = [
+  fileURLToPath(new URL('../stand-ins/bootc', import.meta.url)), // from test/helpers (vitest)
+  fileURLToPath(new URL('../../../test/stand-ins/bootc', import.meta.url)), // from dist/test/helpers (demo)
+].find((p) => existsSync(p))!;
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

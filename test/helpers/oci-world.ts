@@ -41,8 +41,9 @@ export interface OciWorld {
 const created = (i: number): string => `2026-${String(i + 1).padStart(2, '0')}-01T00:00:00Z`;
 
 /**
- * Starts the world. `barriers` are versions the stream's policy marks as barriers. Versions are
- * ordered by their position in `versions` (the image's creation date), which is the graph's order.
+ * Starts the world with `versions[0]` pushed under its version tag and {@link OCI_TAG} (what hosts
+ * boot first). `barriers` are versions the stream's policy marks as barriers. Versions are ordered by
+ * their position in `versions` (the image's creation date), which is the graph's order.
  */
 export async function createOciWorld(o: { versions: readonly string[]; barriers?: readonly string[] }): Promise<OciWorld> {
   const work = await mkdtemp(join(tmpdir(), 'alt-oci-world-'));
@@ -50,6 +51,20 @@ export async function createOciWorld(o: { versions: readonly string[]; barriers?
   const store = await createSignatureStore(work);
   const images = new Map<string, OsImage>();
   const imageName = `${registry.host}/${OCI_REPO}`;
+  const push = async (version: string, tag = version): Promise<OsImage> => {
+    let image = images.get(version);
+    if (image === undefined) {
+      const i = o.versions.indexOf(version);
+      if (i < 0) throw new Error(`oci world: unknown version ${version}`);
+      image = await buildOsImage(work, version, created(i));
+      images.set(version, image);
+    }
+    await pushImage(registry, store, OCI_REPO, tag, image, key);
+    return image;
+  };
+  // Before alt-graphd starts, so its first build finds the repository.
+  await push(o.versions[0]!);
+  await push(o.versions[0]!, OCI_TAG);
   const policy = { stream: OCI_STREAM, metadata: {}, releases: (o.barriers ?? []).map((version) => ({ version, metadata: { barrier: { reason: 'every host passes through this release' } } })) };
   const graphd = await startTestGraphd({
     repoPath: null,
@@ -63,17 +78,7 @@ export async function createOciWorld(o: { versions: readonly string[]; barriers?
     graphd,
     images,
     imageName,
-    async push(version, tag = version) {
-      let image = images.get(version);
-      if (image === undefined) {
-        const i = o.versions.indexOf(version);
-        if (i < 0) throw new Error(`oci world: unknown version ${version}`);
-        image = await buildOsImage(work, version, created(i));
-        images.set(version, image);
-      }
-      await pushImage(registry, store, OCI_REPO, tag, image, key);
-      return image;
-    },
+    push,
     host: (tag = OCI_TAG) => createBootcHost({ registry, store, image: `${imageName}:${tag}`, trusted: key }),
     async close() {
       await graphd.close();

@@ -21,8 +21,6 @@ describe('alt-updated end to end on a bootc host (oci payloads)', () => {
 
   beforeAll(async () => {
     world = await createOciWorld({ versions: [V1, V2, V3, LOCAL], barriers: [V2] });
-    await world.push(V1);
-    await world.push(V1, OCI_TAG);
     node = await createTestbedNode({ name: 'atomic1', bootcHost: await world.host(), configToml: config(world.graphd.url), ...debugRecords });
   }, 60_000);
   afterAll(async () => {
