@@ -33,7 +33,7 @@ const { createTestbedNode } = await import(new URL('test/helpers/testbed-node.js
 const { FLEET_DEMO_REF, badReleaseCheck, summarise, releasePolicy } = await import(new URL('scripts/demo-lib.js', dist).href);
 const { runCli, spawnServer } = await import(new URL('test/integration/fleetlock/spawn.js', dist).href);
 const { createFleetLockAdminClient } = await import(new URL('src/fleetlock/admin-client.js', dist).href);
-const { createOciWorld, OCI_STREAM, OCI_TAG } = await import(new URL('test/helpers/oci-world.js', dist).href);
+const { createOciWorld, tagFollowsBarrier, OCI_STREAM, OCI_TAG } = await import(new URL('test/helpers/oci-world.js', dist).href);
 
 const { values: opt } = parseArgs({
   options: {
@@ -182,17 +182,10 @@ const operator = async () => {
   say(`${stamp()} alt-updatectl: ${r.stdout.trim() || r.stderr.trim()}`);
   resumed = true;
 };
-// --payload oci: once every node has the barrier image staged (downloaded, locked; finalizing it
-// needs no registry) or booted, the tag moves on to the newest. Earlier, a node still on the first
-// image could not stage the barrier; later, a node that booted it would retry the newest only after
-// the agent's 5-minute stage retry.
-let tagMoved = !oci;
-const pastBarrier = async (n) => (await n.bootedVersion()) !== versions[0] || n.records.some((r) => r.event === 'update_staged' && r.release === versions[1]);
+// --payload oci: the tag moves on to the newest once every node has the barrier staged or booted.
+const followBarrier = world !== null ? tagFollowsBarrier(world, nodes, { first: versions[0], barrier: versions[1], newest: versions[2] }) : null;
 const moveTag = async () => {
-  if (tagMoved || !(await Promise.all(nodes.map(pastBarrier))).every(Boolean)) return;
-  tagMoved = true;
-  say(`${stamp()} every node has the barrier ${versions[1]} staged or booted; tag ${OCI_TAG} -> ${versions[2]}`);
-  await world.push(versions[2], OCI_TAG);
+  if (followBarrier !== null && (await followBarrier())) say(`${stamp()} every node has the barrier ${versions[1]} staged or booted; tag ${OCI_TAG} -> ${versions[2]}`);
 };
 const deadline = Date.now() + Number(opt.timeout) * 1000;
 const done = async (n) => (await n.bootedVersion()) === newest && n.records.slice(n.lastBoot ?? 0).some((r) => r.event === 'no_update');

@@ -11,6 +11,7 @@ import { buildOsImage, createBootcHost, createSignatureStore, pushImage, type Bo
 import { startTestGraphd } from './graphd.js';
 import { startRegistry, type TestRegistry } from './oci-registry.js';
 import { createSigningKey, type SigningKey } from './signing.js';
+import type { TestbedNode } from './testbed-node.js';
 
 /** The repository the images live in. */
 export const OCI_REPO = 'alt/atomic';
@@ -88,4 +89,24 @@ export async function createOciWorld(o: { versions: readonly string[]; barriers?
     },
   };
   return world;
+}
+
+/**
+ * A release pipeline that follows its barrier, as bootc 1.12 needs (it stages what the hosts' tag
+ * points at): returns a poll that moves {@link OCI_TAG} from `barrier` to `newest` once every node
+ * has the barrier staged (downloaded and locked; finalizing it needs no registry) or booted
+ * something other than `first`. Earlier, a node still on `first` could not stage the barrier;
+ * later, a node that booted it would retry the newest only after the agent's 5-minute stage retry.
+ * The poll resolves true when it moved the tag (once).
+ */
+export function tagFollowsBarrier(world: OciWorld, nodes: readonly TestbedNode[], v: { first: string; barrier: string; newest: string }): () => Promise<boolean> {
+  let moved = false;
+  const past = async (n: TestbedNode): Promise<boolean> =>
+    n.records.some((r) => r.event === 'update_staged' && r.release === v.barrier) || (await n.bootedVersion()) !== v.first;
+  return async () => {
+    if (moved || !(await Promise.all(nodes.map(past))).every(Boolean)) return false;
+    moved = true;
+    await world.push(v.newest, OCI_TAG);
+    return true;
+  };
 }

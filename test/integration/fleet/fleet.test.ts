@@ -10,6 +10,7 @@ import { maxConcurrent, rebootIntervals, type TimelineEntry } from '../../../scr
 import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
 import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
 import { createTestbedNode, type TestbedNode } from '../../helpers/testbed-node.js';
+import { createOciWorld, OCI_STREAM, tagFollowsBarrier, type OciWorld } from '../../helpers/oci-world.js';
 import { spawnServer, type Spawned } from '../fleetlock/spawn.js';
 
 const SIS = 'altcos/x86_64/sisyphus';
@@ -131,4 +132,64 @@ describe('fleet: rollout over time, one reboot slot, a dead-end stream', () => {
     expect(legacy.records.some((r) => r.event === 'update_found')).toBe(false);
     expect(await legacy.reboots()).toBe(0);
   });
+});
+
+// The same fleet on ALT Atomic hosts: bootc hosts booted from a signed image (alt-ostreed's bootc
+// driver), alt-graphd's oci stream built from a real registry, one FleetLock slot, two new images the
+// first a barrier; the hosts' tag follows the barrier as bootc 1.12 needs (tagFollowsBarrier).
+describe('fleet of image hosts (oci payloads): a barrier image, one reboot slot', () => {
+  const [I1, I2, I3] = ['20261101.0', '20261115.0', '20261122.0'];
+  const timeline: TimelineEntry[] = [];
+  let world: OciWorld;
+  let lockd: Spawned;
+  let nodes: TestbedNode[] = [];
+  let pump: NodeJS.Timeout;
+  let pumping: Promise<unknown> | null = null;
+
+  beforeAll(async () => {
+    world = await createOciWorld({ versions: [I1, I2, I3], barriers: [I2] });
+    const stateDir = await mkdtemp(join(tmpdir(), 'alt-fleetlockd-'));
+    lockd = await spawnServer(['--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', stateDir]);
+    const url = lockd.url.endsWith('/') ? lockd.url : `${lockd.url}/`;
+    const toml = ['[cincinnati]', `base_url = "${world.graphd.url}"`, '[identity]', `stream = "${OCI_STREAM}"`, '[agent.timing]', 'steady_interval_secs = 1', 'staged_interval_secs = 1', '[updates]', 'strategy = "fleet_lock"', '[updates.fleet_lock]', `base_url = "${url}"`, ''].join('\n');
+    const onRecord = (node: string, r: { event?: string; release?: unknown }): void => {
+      if (r.event) timeline.push({ t: Date.now(), node, event: r.event, release: typeof r.release === 'string' ? r.release : null });
+    };
+    for (const name of ['atomic1', 'atomic2']) nodes.push(await createTestbedNode({ name, bootcHost: await world.host(), configToml: toml, onRecord }));
+    await world.push(I2);
+    await world.push(I3);
+    await world.push(I2, 'stable');
+    await world.graphd.service.refresh();
+    const follow = tagFollowsBarrier(world, nodes, { first: I1, barrier: I2, newest: I3 });
+    pump = setInterval(() => {
+      if (pumping !== null) return;
+      pumping = Promise.all(nodes.map((n) => n.powerCycleIfRebooted()))
+        .then(follow)
+        .catch((err: unknown) => console.error('power cycle failed', err))
+        .finally(() => (pumping = null));
+    }, 200);
+    await Promise.all(nodes.map((n) => n.start()));
+  }, 60_000);
+
+  afterAll(async () => {
+    clearInterval(pump);
+    await pumping;
+    await Promise.all(nodes.map((n) => n.destroy()));
+    nodes = [];
+    await lockd?.stop('SIGTERM');
+    await world?.close();
+  });
+
+  it('takes every host through the barrier image to the newest, one reboot slot at a time', async () => {
+    const arrived = async (n: TestbedNode): Promise<boolean> => (await n.bootedVersion()) === I3 && n.records.some((r) => r.event === 'steady_reported' && r.updatesEnabled === true);
+    await waitFor('every host on the newest image, steady', async () => (await Promise.all(nodes.map(arrived))).every(Boolean), 120_000);
+    for (const n of nodes) {
+      expect(await n.reboots()).toBe(2);
+      expect(n.records.filter((r) => r.event === 'update_staged').map((r) => r.release)).toEqual([I2, I3]);
+    }
+    const intervals = rebootIntervals(timeline);
+    await waitFor('every reboot window closed', () => rebootIntervals(timeline).every((i) => i.to !== null), 30_000);
+    expect(intervals.length).toBeGreaterThanOrEqual(4);
+    expect(maxConcurrent(rebootIntervals(timeline))).toBe(1);
+  }, 150_000);
 });
