@@ -2,7 +2,7 @@
 // the event for the transition function. A tick never throws for an expected failure; every
 // failure becomes an event that keeps the agent where it is (and never reboots).
 import { assertNever, errorChain } from '../common/errors.js';
-import { describeRelease } from '../graph/release.js';
+import { describeRelease, shortPayload } from '../graph/release.js';
 import { deploymentPayload } from '../ostree/deployment.js';
 import { strategyErrorKind } from '../strategies/errors.js';
 import { checkForUpdate } from './check.js';
@@ -89,7 +89,7 @@ async function tickStart(deps: AgentDeps, mem: AgentMemory, log: Logger): Promis
     const d = set.deployments.find((x) => deploymentPayload(x) === checksum);
     log.info(
       { event: 'deployment_denylisted', payload: checksum, version: d?.version ?? null },
-      `deployment ${d?.version ?? '?'} (${checksum.slice(0, 12)}) will be excluded from being a future update target`,
+      `deployment ${d?.version ?? '?'} (${shortPayload(checksum)}) will be excluded from being a future update target`,
     );
   }
   if (deps.health !== undefined) {

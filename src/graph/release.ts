@@ -13,9 +13,14 @@ export interface Release {
   readonly scheme?: 'oci';
 }
 
+/** A payload shortened for logs: a checksum's first 12 hex digits, `<image>@<12 digest hex>` for an image. */
+export function shortPayload(payload: string): string {
+  // For an image, the digest identifies it; `<name>@sha256:` would be the same for every release.
+  const at = payload.lastIndexOf('@sha256:');
+  return at >= 0 ? `${payload.slice(0, at)}@${payload.slice(at + 8, at + 20)}` : payload.slice(0, 12);
+}
+
 /** Renders `version (payload prefix)` for logs and status lines. */
 export function describeRelease(r: Release): string {
-  // For an image, the digest identifies it; `<name>@sha256:` would be the same for every release.
-  const at = r.payload.lastIndexOf('@sha256:');
-  return at >= 0 ? `${r.version} (${r.payload.slice(0, at)}@${r.payload.slice(at + 8, at + 20)})` : `${r.version} (${r.payload.slice(0, 12)})`;
+  return `${r.version} (${shortPayload(r.payload)})`;
 }
