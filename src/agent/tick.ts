@@ -140,6 +140,7 @@ async function tickInitialized(deps: AgentDeps, mem: AgentMemory, log: Logger, s
   const local = mem.booted?.image?.local === true ? mem.booted.image.reference : null;
   if (local !== null) {
     // APM's rebuild mode: no graph names this image; the slot is released above, then the agent idles.
+    log.info({ event: 'steady_reported', updatesEnabled: false }, 'reached steady state; the booted image is locally built, idling');
     log.warn({ event: 'local_image_booted', image: local }, `booted from a locally built image ${local}; alt-updated leaves this host to its local tooling (APM)`);
     return { type: 'end', localImage: local };
   }

@@ -125,6 +125,11 @@ export interface BootcTestHost extends TestSysroot {
   readonly policy: string;
   /** Runs the stand-in (as alt-ostreed would) and returns its standard output. */
   bootcRun(args: readonly string[]): Promise<string>;
+  /**
+   * Makes the booted image one built on the host, as APM's rebuild mode leaves it (`bootc switch
+   * --transport containers-storage <image>`): bootc reports it with that transport from now on.
+   */
+  markBootedLocal(image: string): Promise<void>;
 }
 
 /** Options of {@link createBootcHost}. */
@@ -198,6 +203,14 @@ export async function createBootcHost(opts: BootcHostOptions): Promise<BootcTest
     bootc,
     policy,
     bootcRun,
+    async markBootedLocal(image) {
+      const file = join(base, 'bootc-standin-state.json');
+      const st = JSON.parse(await readFile(file, 'utf8')) as { origin: { image: string; transport?: string }; images: Record<string, { image: string; transport?: string }> };
+      const booted = st.images[checksum]!;
+      Object.assign(booted, { image, transport: 'containers-storage' });
+      st.origin = { image, transport: 'containers-storage' };
+      await writeFile(file, `${JSON.stringify(st, null, 2)}\n`);
+    },
     exec: (cmd) => sh(FAKEBOOT_WRAPPER, [stateDir, ...cmd]),
     async bootedChecksum() {
       const leaf = (await readFile(join(stateDir, 'booted'), 'utf8')).trim().split('/').pop() ?? '';

@@ -61,20 +61,35 @@ describe('alt-updated end to end on a bootc host (oci payloads)', () => {
     expect([v2.digest, v3.digest]).not.toContain(world.images.get(V1)!.digest);
   });
 
-  it('says a fresh install (its digest is in no graph node) is not in the graph, and stages nothing', async () => {
-    // An image under a tag that is no release: the graph has no node for its digest.
+  it('says why it leaves a fresh install (digest in no graph node) and a locally built image (containers-storage) alone', async () => {
+    // A fresh install: an image under a tag that is no release, so the graph has no node for its digest.
+    // A local image: APM's rebuild mode, booted through containers-storage (bootc reports that transport).
     await world.push(LOCAL, 'custom');
-    const fresh = await createTestbedNode({ name: 'atomic2', bootcHost: await world.host('custom'), configToml: config(world.graphd.url), ...debugRecords });
+    const local = await world.host();
+    await local.markBootedLocal('localhost/alt-atomic:custom');
+    const [fresh, apm] = await Promise.all([
+      world.host('custom').then((bootcHost) => createTestbedNode({ name: 'atomic2', bootcHost, configToml: config(world.graphd.url), ...debugRecords })),
+      createTestbedNode({ name: 'atomic3', bootcHost: local, configToml: config(world.graphd.url), ...debugRecords }),
+    ]);
     try {
-      await fresh.start();
+      await Promise.all([fresh.start(), apm.start()]);
       await waitFor('booted_not_in_graph twice', () => events(fresh).filter((e) => e === 'booted_not_in_graph').length >= 2, 30_000);
       const [rec] = since(fresh, 0, 'booted_not_in_graph');
       expect(rec).toMatchObject({ oci: true, payload: `${world.imageName}@${world.images.get(LOCAL)!.digest}` });
       expect(rec!.msg).toContain('is not in the update graph (a fresh install');
       expect(events(fresh)).not.toContain('update_staged');
       expect(await fresh.reboots()).toBe(0);
+
+      await waitFor('the local image host idles', () => events(apm).includes('local_image_booted'), 30_000);
+      const ref = 'ostree-image-signed:containers-storage:localhost/alt-atomic:custom';
+      expect(since(apm, 0, 'local_image_booted')).toEqual([expect.objectContaining({ image: ref, msg: `booted from a locally built image ${ref}; alt-updated leaves this host to its local tooling (APM)` })]);
+      expect(events(apm)).toContain('steady_reported');
+      expect(events(apm)).not.toContain('update_check_failed');
+      expect(events(apm)).not.toContain('deployments_query_failed');
+      expect(events(apm)).not.toContain('no_update');
+      expect(await apm.reboots()).toBe(0);
     } finally {
-      await fresh.destroy();
+      await Promise.all([fresh.destroy(), apm.destroy()]);
     }
   });
 });

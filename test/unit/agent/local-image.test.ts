@@ -39,6 +39,7 @@ describe('the agent on a host booted from a locally built image', () => {
     for (let i = 0; i < 3; i++) await t.agent.step();
     expect(t.agent.state).toEqual({ kind: 'end', release: null, localImage: LOCAL });
     expect(t.strategy.state.steadyReports).toBe(1);
+    expect(t.events()).toContain('steady_reported');
     expect(t.graph.state.facts).toHaveLength(0);
     expect(t.ostree.state.calls.some((c) => c.startsWith('stage'))).toBe(false);
     const lines = t.logger.records.filter((r) => r.fields.event === 'local_image_booted');
