@@ -5,7 +5,7 @@
 // `updates/<stream>.json` policy as ostree streams). Hosts boot from the moving tag `stable`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_VERSION_LABEL } from '../../src/graph-server/oci/config.js';
 import { buildOsImage, createBootcHost, createSignatureStore, pushImage, type BootcTestHost, type OsImage, type SignatureStore } from './bootc-host.js';
 import { startTestGraphd } from './graphd.js';
@@ -83,6 +83,8 @@ export async function createOciWorld(o: { versions: readonly string[]; barriers?
     host: (tag = OCI_TAG) => createBootcHost({ registry, store, image: `${imageName}:${tag}`, trusted: key }),
     async close() {
       await graphd.close();
+      // startTestGraphd's own directory (policies, cache): the demo runs outside a test scope.
+      await rm(dirname(graphd.updatesDir), { recursive: true, force: true });
       await registry.stop();
       await key.close();
       await rm(work, { recursive: true, force: true });
