@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { fakeLogindForTest, type FakeLogind } from '../integration/operator/fake-logind.js';
 import { startBackend, type RunningBackend } from './alt-ostreed.js';
@@ -66,6 +67,32 @@ export type TestbedBoot =
        */
       readonly bootcHost: BootcTestHost;
     };
+
+/**
+ * Reads a child's JSON log lines (stdout and stderr) into records; a line that is not JSON becomes
+ * an error-level record with the line as its message, so nothing the process says is lost.
+ */
+function readRecords(child: ChildProcess & { stdout: Readable; stderr: Readable }, onRecord: (rec: AgentRecord) => void): void {
+  let buf = '';
+  const onData = (chunk: string): void => {
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!line.trim()) continue;
+      let rec: AgentRecord;
+      try {
+        rec = JSON.parse(line) as AgentRecord;
+      } catch {
+        rec = { level: 50, msg: line };
+      }
+      onRecord(rec);
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
+}
 
 /** Options of {@link createTestbedNode}. */
 export type TestbedNodeOptions = TestbedBoot & {
@@ -179,26 +206,10 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
     });
     trackProcess(child);
     healthChild = child;
-    let buf = '';
-    const onData = (chunk: string): void => {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        let rec: AgentRecord;
-        try {
-          rec = JSON.parse(line) as AgentRecord;
-        } catch {
-          rec = { level: 50, msg: line };
-        }
-        recs.push(rec);
-        o.onRecord?.(`${o.name}/health`, rec);
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', onData);
+    readRecords(child, (rec) => {
+      recs.push(rec);
+      o.onRecord?.(`${o.name}/health`, rec);
+    });
     const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
     healthChild = null;
     healthRuns.push({ code, records: recs });
@@ -214,26 +225,10 @@ export async function createTestbedNode(o: TestbedNodeOptions): Promise<TestbedN
     agent = child;
     // 'close', not 'exit': the last log records of a killed agent are read before stopAgent resolves.
     agentExit = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    let buf = '';
-    const onData = (chunk: string): void => {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        let rec: AgentRecord;
-        try {
-          rec = JSON.parse(line) as AgentRecord;
-        } catch {
-          rec = { level: 50, msg: line };
-        }
-        records.push(rec);
-        o.onRecord?.(o.name, rec);
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', onData);
+    readRecords(child, (rec) => {
+      records.push(rec);
+      o.onRecord?.(o.name, rec);
+    });
     await Promise.resolve();
   };
   const stopAgent = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
