@@ -13,7 +13,9 @@ import { createFleetLockAdminClient, type FleetLockAdminClient } from '../../../
 import { createFleetLockClient, type FleetLockClient } from '../../../src/fleetlock/client.js';
 import { createOstreeClient } from '../../../src/ostree/client/index.js';
 import type { DeploymentSet } from '../../../src/ostree/deployment.js';
-import type { AgentRecord, TestbedNode } from '../../helpers/testbed-node.js';
+import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
+import { createRepo, serveDir } from '../../helpers/ostree-repo.js';
+import { createTestbedNode, type AgentRecord, type TestbedNode } from '../../helpers/testbed-node.js';
 import { spawnServer } from '../fleetlock/spawn.js';
 
 const DIST = fileURLToPath(new URL('../../../dist/', import.meta.url));
@@ -126,4 +128,41 @@ export function agentMetricsText(node: TestbedNode): Promise<string> {
 export async function agentMetric(node: TestbedNode, sample: string): Promise<number> {
   const line = (await agentMetricsText(node)).split('\n').find((l) => l.startsWith(`${sample} `));
   return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}
+
+/** A node booted on `booted` with the next release staged, its reboot held back by the strategy. */
+export interface HeldBackNode {
+  readonly node: TestbedNode;
+  readonly graphd: Awaited<ReturnType<typeof startTestGraphd>>;
+  /** Checksum of the booted release 20261101.0.0 (20261115.0.0 is the staged one). */
+  readonly booted: string;
+  /** Stops the node, alt-graphd and the repo server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a node on 20261101.0.0 with 20261115.0.0 in the graph and `periodic` windows three days
+ * away, and resolves once the agent has staged the release and the strategy denied its reboot.
+ */
+export async function startHeldBackNode(): Promise<HeldBackNode> {
+  const repo = await createRepo();
+  const booted = (await repo.commit({ ref: REF, version: '20261101.0.0', timestamp: '2026-11-01 00:00:00' })).checksum;
+  await repo.commit({ ref: REF, version: '20261115.0.0' });
+  const http = await serveDir(repo.path);
+  const graphd = await startTestGraphd({ repoPath: repo.path });
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][(new Date().getUTCDay() + 3) % 7]!;
+  const window = ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = ["${day}"]`, 'start_time = "12:00"', 'length_minutes = 1'];
+  const node = await createTestbedNode({ name: 'node1', repoUrl: http.url, ref: REF, commit: booted, ...debugRecords, configToml: agentToml(graphd.url, 'periodic', window) });
+  await node.start();
+  await waitFor('the staged update held back by the strategy', () => node.records.some((r) => r.event === 'finalization_denied'));
+  return {
+    node,
+    graphd,
+    booted,
+    async close() {
+      await node.destroy();
+      await graphd.close();
+      await http.close();
+    },
+  };
 }

@@ -2,37 +2,21 @@
 // cannot serve fails over D-Bus with the reason and leaves nothing armed; with logind gone
 // (fakeLogindForTest stopped: org.freedesktop.login1 has no owner) it is the way out, and reboots.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRepo, serveDir, type FixtureRepo, type StaticServer } from '../../helpers/ostree-repo.js';
-import { startTestGraphd, waitFor } from '../../helpers/graphd.js';
-import { createTestbedNode, type TestbedNode } from '../../helpers/testbed-node.js';
-import { agentToml, debugRecords, REF, since, updatectl } from './support.js';
+import { waitFor } from '../../helpers/graphd.js';
+import type { TestbedNode } from '../../helpers/testbed-node.js';
+import { since, startHeldBackNode, updatectl, type HeldBackNode } from './support.js';
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 const INHIBITOR = ['shutdown', 'backup-tool', 'nightly backup running', 'block', 0, 1] as const;
 
 describe('alt-updatectl update-now serves one tick', () => {
-  let repo: FixtureRepo;
-  let http: StaticServer;
-  let graphd: Awaited<ReturnType<typeof startTestGraphd>>;
+  let world: HeldBackNode | undefined;
   let node: TestbedNode;
 
   beforeAll(async () => {
-    repo = await createRepo();
-    const v1 = (await repo.commit({ ref: REF, version: '20261101.0.0', timestamp: '2026-11-01 00:00:00' })).checksum;
-    await repo.commit({ ref: REF, version: '20261115.0.0' });
-    http = await serveDir(repo.path);
-    graphd = await startTestGraphd({ repoPath: repo.path });
-    // A periodic window three days away: the strategy denies for the whole test.
-    const day = DAYS[(new Date().getUTCDay() + 3) % 7]!;
-    const window = ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = ["${day}"]`, 'start_time = "12:00"', 'length_minutes = 1'];
-    node = await createTestbedNode({ name: 'node1', repoUrl: http.url, ref: REF, commit: v1, ...debugRecords, configToml: agentToml(graphd.url, 'periodic', window) });
-    await node.start();
-    await waitFor('the strategy denying the staged update', () => node.records.some((r) => r.event === 'finalization_denied'));
+    ({ node } = world = await startHeldBackNode());
   });
   afterAll(async () => {
-    await node?.destroy();
-    await graphd?.close();
-    await http?.close();
+    await world?.close();
   });
 
   it('fails with the reason when a block inhibitor stops its tick, and the next ticks ask the strategy again', async () => {
