@@ -1,32 +1,19 @@
 // Authorisation: uid 0 is always allowed; another uid only for the users and methods in the
 // config, checked with the bus's GetConnectionUnixUser; refusals are AccessDenied.
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type RunningBackend } from '../../helpers/alt-ostreed.js';
 import { SYSTEM_BUS_DEFAULT_POLICY, startPrivateBus, type PrivateBus } from '../../helpers/dbus-daemon.js';
 import { BACKEND_REF, startBackendWorld, type BackendWorld } from '../../helpers/backend-world.js';
 import { createRepo, type FixtureCommit } from '../../helpers/ostree-repo.js';
 import type { TestSysroot } from '../../helpers/sysroot.js';
+import { asNobody, NOBODY } from './rpmostree-client.js';
 
-const run = promisify(execFile);
-const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
 const REF = BACKEND_REF;
-const NOBODY = 65534;
 const POLICY = fileURLToPath(new URL('../../../systemd/dbus-1/system.d/org.projectatomic.rpmostree1.conf', import.meta.url));
 
-/** Runs the client script as uid/gid 65534 (nobody) and parses its JSON line. */
-async function asNobody(bus: PrivateBus, ...args: string[]): Promise<{ result?: unknown; error?: { name: string; text: string } }> {
-  const { stdout } = await run(
-    'setpriv',
-    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, SCRIPT, ...args],
-    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address }, cwd: '/' },
-  );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { result?: unknown; error?: { name: string; text: string } };
-}
 
 describe('alt-ostreed authorisation', () => {
   let bus: PrivateBus;

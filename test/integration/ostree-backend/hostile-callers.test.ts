@@ -1,11 +1,8 @@
 // Local users and hostile input against the real alt-ostreed (issue 12): garbage on a transaction
 // socket, another user connecting to (and cancelling) root's transaction, and calls with a wrong
 // signature. The unprivileged user is uid/gid 65534 (nobody) through setpriv.
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import dbus from 'dbus-next';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectPeer, socketPathOf, type MessageBus } from '../../../src/dbus/peer.js';
@@ -15,11 +12,8 @@ import type { PrivateBus } from '../../helpers/dbus-daemon.js';
 import { GARBAGE, rawClient } from '../../helpers/hostile-peer.js';
 import { createRepo, type FixtureCommit } from '../../helpers/ostree-repo.js';
 import type { TestSysroot } from '../../helpers/sysroot.js';
-import { connectClient, opts, runTransaction, type Client } from './rpmostree-client.js';
+import { asNobody, connectClient, NOBODY, opts, runTransaction, type Client } from './rpmostree-client.js';
 
-const run = promisify(execFile);
-const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
-const NOBODY = 65534;
 const NAME = 'org.projectatomic.rpmostree1';
 const SYSROOT = '/org/projectatomic/rpmostree1/Sysroot';
 const OS = '/org/projectatomic/rpmostree1/altcos';
@@ -53,15 +47,6 @@ async function rawCall(bus: MessageBus, path: string, iface: string, member: str
 
 const DEPLOY_OPTS = { 'lock-finalization': true, 'skip-branch-check': true, 'allow-downgrade': false };
 
-/** Runs the client script as uid/gid 65534 (nobody) and parses its JSON line. */
-async function asNobody(bus: PrivateBus, ...args: string[]): Promise<{ result?: unknown; error?: { name: string; text: string } }> {
-  const { stdout } = await run(
-    'setpriv',
-    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, SCRIPT, ...args],
-    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address }, cwd: '/' },
-  );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { result?: unknown; error?: { name: string; text: string } };
-}
 
 describe('alt-ostreed against local users and hostile input', () => {
   let bus: PrivateBus;

@@ -1,9 +1,13 @@
 // A minimal rpm-ostree client for the backend tests (dbus-next + the project's peer adapter), doing
 // what rpm-ostree's CLI does: properties over the bus, then Start on the peer link until Finished.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import dbus from 'dbus-next';
 import { connectBus } from '../../../src/dbus/bus.js';
 import { whenClosed } from '../../../src/dbus/connection.js';
 import { connectPeer, type MessageBus } from '../../../src/dbus/peer.js';
+import type { PrivateBus } from '../../helpers/dbus-daemon.js';
 
 const NAME = 'org.projectatomic.rpmostree1';
 
@@ -103,4 +107,20 @@ export async function dbusError(p: Promise<unknown>): Promise<{ name: string; te
     return { name: e.type ?? 'none', text: e.text ?? e.message ?? '' };
   }
   throw new Error('call unexpectedly succeeded');
+}
+
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('./call-as-user.mjs', import.meta.url));
+
+/** The unprivileged uid/gid the authorisation suites call as (nobody). */
+export const NOBODY = 65534;
+
+/** Runs call-as-user.mjs as uid/gid {@link NOBODY} (`setpriv`) and parses its JSON line. */
+export async function asNobody(bus: PrivateBus, ...args: string[]): Promise<{ result?: unknown; error?: { name: string; text: string } }> {
+  const { stdout } = await run(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, SCRIPT, ...args],
+    { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address }, cwd: '/' },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { result?: unknown; error?: { name: string; text: string } };
 }
