@@ -1,5 +1,5 @@
 // Types for the undocumented dbus-next 0.10.2 internals used by the peer-to-peer adapter
-// (src/dbus/peer.ts, connection.ts, framing.ts). They are deep requires that only work because dbus-next 0.10.2 has no
+// (src/dbus/peer.ts, connection.ts, framing.ts, wire-reader.ts). They are deep requires that only work because dbus-next 0.10.2 has no
 // `exports` map; package.json pins dbus-next exactly and test/integration/dbus keeps them honest.
 
 declare module 'dbus-next/lib/bus.js' {
@@ -43,8 +43,25 @@ declare module 'dbus-next/lib/dbus-buffer.js' {
     align(power: number): void;
     /** Reads values of a signature, in the marshaller's format. */
     read(signature: string): unknown[];
+    /** The message bytes being read. */
+    buffer: Buffer;
+    /** Reads one byte (past the end it returns undefined). */
+    readInt8(): number;
+    /** Reads a basic type by its type code. */
+    readSimpleType(type: string): unknown;
+    /** Reads a variant: its signature, then [type tree, values]. */
+    readVariant(): [unknown, unknown[]];
+    /** Reads one value of a type tree. */
+    readTree(tree: unknown): unknown;
+    /** Reads the values of a list of type trees. */
+    readStruct(trees: unknown): unknown[];
   }
   export = DBusBuffer;
+}
+
+declare module 'dbus-next/lib/signature.js' {
+  /** Parses a signature string into dbus-next's type trees (lenient: accepts `()`). */
+  export function parseSignature(signature: string): unknown[];
 }
 
 declare module 'dbus-next/lib/handshake.js' {

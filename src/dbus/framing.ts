@@ -2,13 +2,14 @@
 // (lib/message.js `unmarshalMessages`) trusts the fixed header and parses inside a stream 'readable'
 // handler: an all-0xff header asks `stream.read()` for 4 GiB, and the RangeError escapes as an
 // uncaught exception that kills the process. Here each frame is checked against the specification's
-// limits before it is read, parsed inside try/catch, and its header fields are type-checked; the
+// limits before it is read, parsed inside try/catch with the bounded reader of wire-reader.ts, and
+// its header fields are type-checked; the
 // first bad frame is reported and nothing more is read (the caller closes the connection).
 // Spec: https://dbus.freedesktop.org/doc/dbus-specification.html#message-protocol-messages
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import DBusBuffer from 'dbus-next/lib/dbus-buffer.js';
 import { DBusAdapterError } from './errors.js';
+import { BoundedWireReader, SPEC_MAX_ARRAY_BYTES, badMessage } from './wire-reader.js';
 
 const require = createRequire(import.meta.url);
 // The `a(yv)` type tree of the header fields, as dbus-next parses it.
@@ -16,8 +17,6 @@ const HEADER_FIELDS_TREE = (require('dbus-next/lib/header-signature.json') as [{
 
 /** The specification's maximum message length (128 MiB). */
 export const SPEC_MAX_MESSAGE_BYTES = 2 ** 27;
-/** The specification's maximum array length (64 MiB); the header fields are an array. */
-const SPEC_MAX_ARRAY_BYTES = 2 ** 26;
 
 const LITTLE = 0x6c; // 'l'
 const BIG = 0x42; // 'B'
@@ -50,9 +49,7 @@ const REQUIRED: Readonly<Record<number, readonly string[]>> = {
 /** A message in dbus-next's raw (marshaller) format, ready for `messageToJsFmt`. */
 export type RawMessage = Record<string, unknown>;
 
-function bad(what: string): DBusAdapterError {
-  return new DBusAdapterError('DBUS_BAD_MESSAGE', `malformed D-Bus message from the peer: ${what}`);
-}
+const bad = badMessage;
 
 /** What the fixed 16-byte header announces; throws DBUS_BAD_MESSAGE when it breaks the spec. */
 export function parseFixedHeader(h: Buffer, maxMessageBytes: number): { endian: number; rest: number; fieldsLength: number; bodyLength: number } {
@@ -73,7 +70,7 @@ export function parseFixedHeader(h: Buffer, maxMessageBytes: number): { endian: 
 
 /** Parses header fields and body (everything after the fixed header) as dbus-next's reader does. */
 function parseMessage(h: Buffer, endian: number, fieldsLength: number, bodyLength: number, data: Buffer): RawMessage {
-  const buf = new DBusBuffer(data, 0, endian, undefined, {});
+  const buf = new BoundedWireReader(data, 0, endian, undefined, {});
   const fields = buf.readArray(HEADER_FIELDS_TREE, fieldsLength) as [number, [[{ type: string }], [unknown]]][];
   if (buf.pos !== fieldsLength) throw bad('header fields overrun their length');
   buf.align(3);
