@@ -5,7 +5,7 @@
 // tree (releases.ts). The cache is keyed by its inputs, so a changed input rebuilds only its layer.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './exec.js';
 import { treeHash, writeProductLayer, writeReleaseOverlay } from './product.js';
@@ -75,17 +75,27 @@ async function buildSysroot(dir: string, repo: string, commit: string): Promise<
   await mkdir(join(dir, 'ostree/deploy', REALNODE_OSNAME, 'var/log/journal'), { recursive: true, mode: 0o2755 });
 }
 
+/** Images another run used within this long are kept: that run may still be copying or pulling them. */
+const PRUNE_UNUSED_FOR_MS = 2 * 3600 * 1000;
+
 /**
- * Removes the cached images other than `key`: never used again once their inputs changed (each
- * sysroot is ~400 MB), and their commits from the repo. A test's release repo that hard-linked their
- * objects keeps its links.
+ * Removes the cached images other than `key` that no run has used for {@link PRUNE_UNUSED_FOR_MS}
+ * (each use touches its image.json): never used again once their inputs changed (each sysroot is
+ * ~400 MB), and their commits from the repo. A run with other inputs (another checkout, an edited
+ * tree) may be using its own image right now, so recent ones stay. A test's release repo that
+ * hard-linked their objects keeps its links.
  */
 async function pruneOtherImages(repo: string, key: string): Promise<void> {
+  const pruned: string[] = [];
   for (const old of await readdir(join(CACHE_DIR, 'images'))) {
-    if (old !== key) await rm(join(CACHE_DIR, 'images', old), { recursive: true, force: true });
+    if (old === key) continue;
+    const used = await stat(join(CACHE_DIR, 'images', old, 'image.json')).then((s) => s.mtimeMs, () => 0);
+    if (Date.now() - used < PRUNE_UNUSED_FOR_MS) continue;
+    await rm(join(CACHE_DIR, 'images', old), { recursive: true, force: true });
+    pruned.push(old);
   }
   const refs = (await run('ostree', [`--repo=${repo}`, 'refs'])).stdout.split('\n');
-  const stale = refs.filter((r) => /^realnode\/(image|base)\//.test(r) && !r.endsWith(`/${key}`));
+  const stale = refs.filter((r) => /^realnode\/(image|base)\//.test(r) && pruned.some((k) => r.endsWith(`/${k}`)));
   if (stale.length === 0) return;
   await run('ostree', [`--repo=${repo}`, 'refs', '--delete', ...stale]);
   await run('ostree', [`--repo=${repo}`, 'prune', '--refs-only']);
@@ -131,6 +141,8 @@ export async function ensureImage(scratch: string): Promise<RealNodeImage> {
     await pruneOtherImages(repo, key);
   }
   await rm(stage, { recursive: true, force: true });
+  const now = new Date();
+  await utimes(join(imageDir, 'image.json'), now, now); // in use: pruneOtherImages keeps it
   const { treeCommit, baseCommit } = JSON.parse(await readFile(join(imageDir, 'image.json'), 'utf8')) as { treeCommit: string; baseCommit: string };
   return { repo, treeCommit, baseCommit, sysroot: join(imageDir, 'sysroot'), osRelease, buildSecs: (Date.now() - started) / 1000, built };
 }
