@@ -26,6 +26,11 @@ export interface StepResult {
   readonly delayMs: number;
 }
 
+// A newer release moving in while one waits keeps the first time: the node has been behind since then.
+function holdsPendingRelease(s: AgentState): boolean {
+  return s.kind === 'update_available' || s.kind === 'update_staged' || s.kind === 'update_finalized' || (s.kind === 'end' && s.release !== null);
+}
+
 /** A caller of checkNow/updateNow waiting for its tick. */
 interface Waiter {
   readonly resolve: () => void;
@@ -43,6 +48,8 @@ export class Agent implements OperatorPort {
   #state: AgentState = INITIAL_STATE;
   #status = '';
   #lastRefreshMs: number | null = null;
+  // Since when the state has held a release not booted yet (the "stuck on an old release" alert).
+  #pendingSinceMs: number | null = null;
   #wake: AbortController | null = null;
   #wakePending = false;
   #stopped = false;
@@ -177,6 +184,11 @@ export class Agent implements OperatorPort {
     }
     this.#state = next;
     const after = deps.clock.nowMs();
+    const pending = holdsPendingRelease(next);
+    if (pending !== (this.#pendingSinceMs !== null)) {
+      this.#pendingSinceMs = pending ? after : null;
+      deps.metrics.updatePending(this.#pendingSinceMs);
+    }
     if (next.kind !== prev.kind) {
       deps.metrics.stateChanged(after);
       this.#log.debug({ event: 'state_changed', from: prev.kind, to: next.kind }, `state ${prev.kind} -> ${next.kind}`);

@@ -21,6 +21,8 @@ export interface AgentMetrics {
   refreshed(nowMs: number): void;
   /** The state kind changed at `nowMs`. */
   stateChanged(nowMs: number): void;
+  /** Since when (ms) the agent has held a release it has not booted yet; null once it holds none. */
+  updatePending(sinceMs: number | null): void;
   /** A graph check started. */
   updateCheck(): void;
   /** A graph check failed; `kind` is the error's metric-safe kind. */
@@ -75,7 +77,7 @@ export interface AgentMetrics {
 export function noopMetrics(): AgentMetrics {
   const nop = (): void => undefined;
   return {
-    identity: nop, configured: nop, refreshed: nop, stateChanged: nop, updateCheck: nop, updateCheckFailed: nop,
+    identity: nop, configured: nop, refreshed: nop, stateChanged: nop, updatePending: nop, updateCheck: nop, updateCheckFailed: nop,
     graphSeen: nop, ignoredTargets: nop, bootedDeadend: nop, canFinalize: nop, strategyError: nop,
     fleetLockRequest: nop, fleetLockError: nop, deployAttempt: nop, deployFailure: nop, registerDriverFailure: nop,
     finalizeAttempt: nop, finalizeFailure: nop, statusAttempt: nop, statusFailure: nop, finalizationAttempt: nop,
@@ -95,6 +97,7 @@ export function createAgentMetrics(opts: { processStartMs: number }): AgentMetri
   const wariness = r.gauge(`${P}identity_rollout_wariness`, 'Configured client rollout wariness (only when set).', [], null);
   const lastRefresh = r.gauge(`${P}update_agent_last_refresh_timestamp`, 'Unix time of the last agent tick, in seconds.');
   const lastChange = r.gauge(`${P}update_agent_latest_state_change_timestamp`, 'Unix time of the last agent state change, in seconds.');
+  const pendingSince = r.gauge(`${P}update_agent_pending_update_since_timestamp`, 'Unix time since which an update has been offered but not booted, in seconds (0: none).');
   const enabled = r.gauge(`${P}update_agent_updates_enabled`, 'Whether auto-updates logic is enabled (updates.enabled).');
   const downgrade = r.gauge(`${P}update_agent_updates_allow_downgrade`, 'Whether downgrades are allowed (updates.allow_downgrade).');
   const activeUsers = r.gauge(`${P}update_agent_finalization_detected_active_users`, 'Interactive user sessions seen at the last finalization check.');
@@ -146,6 +149,7 @@ export function createAgentMetrics(opts: { processStartMs: number }): AgentMetri
     },
     refreshed: (ms) => lastRefresh.set(secs(ms)),
     stateChanged: (ms) => lastChange.set(secs(ms)),
+    updatePending: (ms) => pendingSince.set(ms === null ? 0 : secs(ms)),
     updateCheck: () => checks.inc(),
     updateCheckFailed: (kind) => checkErrors.inc({ kind }),
     graphSeen: (g) => {
