@@ -27,6 +27,10 @@ export interface ScrapeFacts {
   readonly holders: ReadonlyMap<string, number> | null;
   /** The stored groups that are halted (meaningful only when `holders` is not null). */
   readonly halted: ReadonlySet<string>;
+  /** When the longest-standing holder of each held group was granted its slot, ms since the epoch. */
+  readonly oldestSinceMs: ReadonlyMap<string, number>;
+  /** The wall clock at the scrape, ms since the epoch (hold ages count to it). */
+  readonly nowMs: number;
   /** Store engine name. */
   readonly engine: string;
 }
@@ -99,6 +103,13 @@ export function createFleetLockMetrics(): FleetLockMetrics {
         const h = facts.holders;
         family(out, 'alt_fleetlockd_lock_holders', 'gauge', 'Current slot holders per group, read from the store.', [
           ...groups.map((group): [Record<string, string>, number] => [{ group }, h.get(group) ?? 0]),
+        ]);
+        // An age rather than a timestamp: the server's clock (injectable) measures it, like the expiry.
+        family(out, 'alt_fleetlockd_lock_oldest_hold_seconds', 'gauge', 'Seconds the longest-standing holder of the group has held its slot (0: no holder).', [
+          ...groups.map((group): [Record<string, string>, number] => {
+            const since = facts.oldestSinceMs.get(group);
+            return [{ group }, since === undefined ? 0 : Math.max(0, Math.floor((facts.nowMs - since) / 1000))];
+          }),
         ]);
         family(out, 'alt_fleetlockd_group_halted', 'gauge', 'Whether the group is halted by its failure policy (1) or not (0), read from the store.', [
           ...groups.map((group): [Record<string, string>, number] => [{ group }, facts.halted.has(group) ? 1 : 0]),

@@ -53,15 +53,17 @@ export function createFleetLockService(deps: FleetLockServiceDeps): FleetLockSer
   const metricsText = async (): Promise<string> => {
     let holders: Map<string, number> | null = null;
     let halted = new Set<string>();
+    const oldestSinceMs = new Map<string, number>();
     try {
       const all = await deps.store.readAll();
       holders = new Map([...all].map(([g, s]) => [g, s.holders.length]));
+      for (const [g, s] of all) if (s.holders.length > 0) oldestSinceMs.set(g, Math.min(...s.holders.map((h) => h.sinceMs)));
       halted = new Set([...all].filter(([, s]) => s.halt !== undefined).map(([g]) => g));
     } catch (err: unknown) {
       logger.warn({ err: errorChain(err) }, 'metrics: cannot read the lock store');
     }
     const slots = new Map([...config.groups].map(([n, g]) => [n, g.slots]));
-    return metrics.render({ slots, holders, halted, engine: deps.store.engine });
+    return metrics.render({ slots, holders, halted, oldestSinceMs, nowMs: deps.clock.nowMs(), engine: deps.store.engine });
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

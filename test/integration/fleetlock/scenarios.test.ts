@@ -224,6 +224,7 @@ describe.each(engines)('alt-fleetlockd protocol with the $name store', ({ name, 
     const text = await (await request(new URL('metrics', srv.url))).body.text();
     expect(text).toContain('alt_fleetlockd_lock_slots{group="default"} 2');
     expect(text).toContain('alt_fleetlockd_lock_holders{group="default"} 1');
+    expect(text).toContain('alt_fleetlockd_lock_oldest_hold_seconds{group="default"} 0');
     expect(text).toContain('alt_fleetlockd_requests_total{api="pre-reboot"} 2');
     expect(text).toContain('alt_fleetlockd_errors_total{api="pre-reboot",kind="unknown_group"} 1');
     const dir = await mkdtemp(join(tmpdir(), 'promtool-'));
@@ -234,6 +235,9 @@ describe.each(engines)('alt-fleetlockd protocol with the $name store', ({ name, 
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+    // The slot's age counts on the server's clock from the grant.
+    srv.clock.advance(90_000);
+    expect(await (await request(new URL('metrics', srv.url))).body.text()).toContain('alt_fleetlockd_lock_oldest_hold_seconds{group="default"} 90');
     const health = await request(new URL('healthz', srv.url));
     expect(health.statusCode).toBe(200);
     expect(await health.body.text()).toMatch(/^ok /);

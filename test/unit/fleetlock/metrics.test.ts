@@ -11,7 +11,7 @@ describe('src/fleetlock/server/metrics', () => {
     m.request('verdict');
     m.verdict('default', 'rolled_back');
     m.halted('default');
-    const text = m.render({ slots: new Map([['default', 2], ['db', 1]]), holders: new Map([['default', 1], ['old', 1]]), halted: new Set(['default']), engine: 'etcd' });
+    const text = m.render({ slots: new Map([['default', 2], ['db', 1]]), holders: new Map([['default', 1], ['old', 1]]), halted: new Set(['default']), oldestSinceMs: new Map([['default', 1_000], ['old', 5_500]]), nowMs: 3_601_000, engine: 'etcd' });
     const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(samples).toEqual([
       'alt_fleetlockd_requests_total{api="pre-reboot"} 2',
@@ -23,6 +23,9 @@ describe('src/fleetlock/server/metrics', () => {
       'alt_fleetlockd_lock_holders{group="db"} 0',
       'alt_fleetlockd_lock_holders{group="default"} 1',
       'alt_fleetlockd_lock_holders{group="old"} 1',
+      'alt_fleetlockd_lock_oldest_hold_seconds{group="db"} 0',
+      'alt_fleetlockd_lock_oldest_hold_seconds{group="default"} 3600',
+      'alt_fleetlockd_lock_oldest_hold_seconds{group="old"} 3595',
       'alt_fleetlockd_group_halted{group="db"} 0',
       'alt_fleetlockd_group_halted{group="default"} 1',
       'alt_fleetlockd_group_halted{group="old"} 0',
@@ -40,9 +43,10 @@ describe('src/fleetlock/server/metrics', () => {
   });
 
   it('reports the store down and omits holders when the store could not be read', () => {
-    const text = createFleetLockMetrics().render({ slots: new Map([['default', 1]]), holders: null, halted: new Set(), engine: 'embedded' });
+    const text = createFleetLockMetrics().render({ slots: new Map([['default', 1]]), holders: null, halted: new Set(), oldestSinceMs: new Map(), nowMs: 0, engine: 'embedded' });
     expect(text).not.toContain('alt_fleetlockd_lock_holders{');
     expect(text).not.toContain('alt_fleetlockd_group_halted{');
+    expect(text).not.toContain('alt_fleetlockd_lock_oldest_hold_seconds{');
     expect(text).toContain('alt_fleetlockd_store_up{engine="embedded"} 0');
   });
 });
