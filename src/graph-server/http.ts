@@ -46,6 +46,10 @@ function metricsText(service: GraphService, stats: HttpStats): string {
     '# HELP altgraphd_graph_last_success_timestamp_seconds Unix time of the last successful build.',
     '# TYPE altgraphd_graph_last_success_timestamp_seconds gauge',
     `altgraphd_graph_last_success_timestamp_seconds ${s.lastSuccessMs === null ? 0 : s.lastSuccessMs / 1000}`,
+    // Builds happen only on a change, so the build time ages on a quiet repo: alerts need this one.
+    '# HELP altgraphd_graph_last_refresh_success_timestamp_seconds Unix time of the last refresh that succeeded, with or without a rebuild.',
+    '# TYPE altgraphd_graph_last_refresh_success_timestamp_seconds gauge',
+    `altgraphd_graph_last_refresh_success_timestamp_seconds ${s.lastRefreshOkMs === null ? 0 : s.lastRefreshOkMs / 1000}`,
     '# HELP altgraphd_unverified_commits Commits left out of the graphs because no trusted signature verifies (verify_keyring_dir).',
     '# TYPE altgraphd_unverified_commits gauge',
     `altgraphd_unverified_commits ${s.unverifiedCommits}`,

@@ -33,6 +33,8 @@ export interface ServiceStats {
   refreshFailures: number;
   /** ms of the last successful build, or null. */
   lastSuccessMs: number | null;
+  /** ms of the last refresh that succeeded, rebuilding or finding nothing changed; null before one. */
+  lastRefreshOkMs: number | null;
   /** The last refresh error, or null after a success. */
   lastError: string | null;
   /** Commits left out of the graphs because their signatures do not verify. */
@@ -117,7 +119,7 @@ export function serializeGraph(nodesJson: string, g: BuiltGraph, hidden: Readonl
 export function createGraphService(deps: GraphServiceDeps): GraphService {
   const log = deps.logger.child({ component: 'graphd.service' });
   const maxCache = deps.cacheEntries ?? 256;
-  const stats: ServiceStats = { rebuilds: 0, refreshFailures: 0, lastSuccessMs: null, lastError: null, unverifiedCommits: 0 };
+  const stats: ServiceStats = { rebuilds: 0, refreshFailures: 0, lastSuccessMs: null, lastRefreshOkMs: null, lastError: null, unverifiedCommits: 0 };
   let current: Snapshot | null = null;
 
   async function refresh(): Promise<boolean> {
@@ -126,6 +128,7 @@ export function createGraphService(deps: GraphServiceDeps): GraphService {
       const fingerprint = `${repoFp}\n${pol.digest}`;
       if (current?.fingerprint === fingerprint) {
         stats.lastError = null;
+        stats.lastRefreshOkMs = deps.clock.nowMs();
         return false;
       }
       stats.rebuilds++;
@@ -135,6 +138,7 @@ export function createGraphService(deps: GraphServiceDeps): GraphService {
       for (const w of warnings) log.warn({ event: 'graph_build_warning' }, w);
       current = { fingerprint, graphs, nodesJson: new WeakMap(), cache: new Map() };
       stats.lastSuccessMs = deps.clock.nowMs();
+      stats.lastRefreshOkMs = stats.lastSuccessMs;
       stats.lastError = null;
       log.info({ event: 'graph_rebuilt', graphs: [...graphs.keys()].join(',') }, 'update graphs rebuilt');
       return true;

@@ -112,8 +112,20 @@ describe('alt-graphd + graph client', () => {
 
   it('keeps serving the last good graph when a rebuild fails, and says so on /healthz and /metrics', async () => {
     const before = await client.fetchGraph(q(commits[0]!));
+    const gauge = async (name: string): Promise<number> => {
+      const text = await (await request(new URL('metrics', graphd.url), { dispatcher })).body.text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    };
+    // A refresh that finds nothing changed succeeds without a build: only the refresh time moves.
+    clock.set(clock.nowMs() + 60_000);
+    expect(await graphd.service.refresh()).toBe(false);
+    const okAt = clock.nowMs() / 1000;
+    expect(await gauge('altgraphd_graph_last_refresh_success_timestamp_seconds')).toBe(okAt);
+    expect(await gauge('altgraphd_graph_last_success_timestamp_seconds')).toBeLessThan(okAt);
+    clock.set(clock.nowMs() + 60_000);
     await writeFile(join(updates, 'sisyphus.json'), '{"releases": [{"version": 7}]}');
     expect(await graphd.service.refresh()).toBe(false);
+    expect(await gauge('altgraphd_graph_last_refresh_success_timestamp_seconds')).toBe(okAt);
     expect(await client.fetchGraph(q(commits[0]!))).toEqual(before);
     const health = await request(new URL('healthz', graphd.url), { dispatcher });
     const body = (await health.body.json()) as { status: string; last_error: string };
