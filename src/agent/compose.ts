@@ -18,7 +18,7 @@ import { createStrategy } from '../strategies/registry.js';
 import { WeeklyCalendar } from '../strategies/periodic/calendar.js';
 import { fileHealthStore, readBootId, RECORD_FILE } from '../health/store.js';
 import { graphPort } from './adapters/graph.js';
-import { healthPort, reportPendingVerdict } from './adapters/health.js';
+import { healthPort, reportPendingVerdict, slotReleaseHealth } from './adapters/health.js';
 import { lockPort } from './adapters/lock.js';
 import { sessionPort } from './adapters/sessions.js';
 import { Agent } from './loop.js';
@@ -104,7 +104,7 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
   // The boot was judged before the agent started (alt-updated-health.service, RequiredBy=
   // boot-complete.target: the agent runs only on a healthy boot): tell the fleet. The reboot slot is
   // released only after that report went out, so the lock server can halt the group (a rollback)
-  // before another node gets the slot.
+  // before another node gets the slot, and only when the record says this boot is healthy.
   const verdictSent =
     healthStore !== null && fleetClient !== null
       ? reportPendingVerdict(healthStore, (v) => fleetClient.reportVerdict({ id: identity.nodeUuid.value, group: identity.group.value }, v), logger)
@@ -114,7 +114,7 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
     logger,
     lock: fleetClient === null ? null : lockPort(fleetClient, metrics),
     lockParams: { id: identity.nodeUuid.value, group: identity.group.value },
-    healthy: () => verdictSent.then(() => true),
+    healthy: healthStore === null ? () => verdictSent.then(() => true) : slotReleaseHealth(healthStore, () => readBootId(o.root), verdictSent, logger),
   });
   metrics.configured({
     updatesEnabled: settings.updates.enabled,
@@ -133,7 +133,7 @@ export async function composeAgent(o: ComposeOptions): Promise<ComposedAgent> {
     graph: graphPort(graphClient, identity, metrics),
     ostree: o.ostree,
     strategy,
-    sessions: sessionPort(probe, logger),
+    sessions: sessionPort(probe, logger, { nowMs: () => o.clock.nowMs() }),
     notifier: o.notifier,
     metrics,
     deadend: motd,

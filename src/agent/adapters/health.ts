@@ -2,6 +2,7 @@
 import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { armTrial } from '../../health/arm.js';
+import { bootHealthy } from '../../health/decide.js';
 import type { HealthStore } from '../../health/store.js';
 import type { HealthPort } from '../ports.js';
 
@@ -48,4 +49,23 @@ export async function reportPendingVerdict(
   } catch (err: unknown) {
     logger.warn({ event: 'health_verdict_report_failed', err: errorChain(err).join(': ') }, `could not report the health verdict (kept for the next start): ${errorChain(err).join(': ')}`);
   }
+}
+
+/**
+ * Whether this boot may give its FleetLock reboot slot back: once `verdictSent` settled (the fleet
+ * heard the verdict first, so it can halt the group before another node gets the slot), the health
+ * record must say this boot is healthy (src/health/decide.ts `bootHealthy`). The agent also starts on
+ * a red boot (it only Wants= boot-complete.target), so "the agent runs" does not mean "healthy". A
+ * record that cannot be read keeps the slot: never hand the group's slot on on doubt.
+ */
+export function slotReleaseHealth(store: HealthStore, bootId: () => Promise<string>, verdictSent: Promise<void>, logger: Logger): () => Promise<boolean> {
+  return async () => {
+    await verdictSent;
+    try {
+      return bootHealthy(await store.read(), await bootId());
+    } catch (err: unknown) {
+      logger.error({ event: 'health_record_unreadable', err: errorChain(err).join(': ') }, `cannot read the health record, keeping the reboot slot: ${errorChain(err).join(': ')}`);
+      return false;
+    }
+  };
 }
