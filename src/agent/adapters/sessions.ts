@@ -1,11 +1,23 @@
 // Adapts the logind probe and the tty broadcaster (src/agent/operator) to the agent's SessionPort.
 import type { Logger } from '../../common/logger.js';
-import { broadcast } from '../operator/broadcast.js';
+import { broadcast, broadcastMessage } from '../operator/broadcast.js';
 import { isInteractive, blocksShutdown, type SessionProbe } from '../operator/sessions.js';
 import type { InteractiveSession, SessionPort } from '../ports.js';
 
-/** Builds the session port over a logind probe; warnings go to the interactive sessions' ttys. */
-export function sessionPort(probe: SessionProbe, logger: Logger, devRoot?: string): SessionPort {
+/** Options of {@link sessionPort}. */
+export interface SessionPortOptions {
+  /** Wall-clock time for the warnings' header, in ms since the epoch. */
+  readonly nowMs: () => number;
+  /** Where the ttys are. @default "/dev" (tests pass a temp dir) */
+  readonly devRoot?: string;
+}
+
+/**
+ * Builds the session port over a logind probe; warnings go to the interactive sessions' ttys, framed
+ * as a broadcast ({@link broadcastMessage}): on a real terminal the bare text would start at the end
+ * of the user's prompt and leave the cursor at the end of the text.
+ */
+export function sessionPort(probe: SessionProbe, logger: Logger, opts: SessionPortOptions): SessionPort {
   return {
     async interactiveSessions(): Promise<InteractiveSession[]> {
       const sessions = await probe.interactiveSessions();
@@ -17,7 +29,8 @@ export function sessionPort(probe: SessionProbe, logger: Logger, devRoot?: strin
     },
     async warn(message: string): Promise<void> {
       const sessions = (await probe.interactiveSessions()).filter(isInteractive);
-      await broadcast(sessions, message, devRoot === undefined ? { logger } : { logger, devRoot });
+      const text = broadcastMessage(message, opts.nowMs());
+      await broadcast(sessions, text, opts.devRoot === undefined ? { logger } : { logger, devRoot: opts.devRoot });
     },
   };
 }

@@ -32,16 +32,25 @@ export function broadcastTimestamp(nowMs: number): string {
   return `${day} ${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/**
+ * What a tty shows of one warning: a line end (the cursor is usually at the end of a shell prompt),
+ * a header naming the sender and the time, the text, and a line end (so the user's next input does
+ * not run on into it). Zincati's layout.
+ */
+export function broadcastMessage(text: string, nowMs: number): string {
+  return ['', `Broadcast message from alt-updated at ${broadcastTimestamp(nowMs)}:`, text, ''].join('\n');
+}
+
 /** The warning shown on each tty: a blank line, a header, and what will happen when. */
 export function rebootWarning(p: { version: string; remainingSecs: number; nowMs: number }): string {
-  return [
-    '',
-    `Broadcast message from alt-updated at ${broadcastTimestamp(p.nowMs)}:`,
-    `New update ${p.version} is available and has been deployed.`,
-    `If permitted by the update strategy, alt-updated will reboot into this update when all interactive users have logged out, or in ${humanDuration(p.remainingSecs)}, whichever comes earlier.`,
-    'Please log out of all active sessions in order to let the auto-update process continue.',
-    '',
-  ].join('\n');
+  return broadcastMessage(
+    [
+      `New update ${p.version} is available and has been deployed.`,
+      `If permitted by the update strategy, alt-updated will reboot into this update when all interactive users have logged out, or in ${humanDuration(p.remainingSecs)}, whichever comes earlier.`,
+      'Please log out of all active sessions in order to let the auto-update process continue.',
+    ].join('\n'),
+    p.nowMs,
+  );
 }
 
 /** A tty name logind may report (`pts/3`, `tty1`, `ttyS0`): no absolute paths, no `..`. */
