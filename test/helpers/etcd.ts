@@ -75,14 +75,17 @@ async function waitHealthy(url: string, child: ChildProcess, deadlineMs: number,
   throw new Error(`etcd at ${url} did not become healthy`);
 }
 
-/** Starts an etcd cluster of `members` (1 or 3) members on loopback ports. */
-export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions } = {}): Promise<EtcdCluster> {
+/**
+ * Starts an etcd cluster of `members` (1 or 3) members on loopback ports; `host` moves the client
+ * URLs to another local address (the real-node tests' bridge), the peers stay on loopback.
+ */
+export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; host?: string } = {}): Promise<EtcdCluster> {
   const n = opts.members ?? 1;
   const root = await mkdtemp(join(tmpdir(), 'alt-etcd-'));
   const ports = await freePorts(2 * n);
   const specs = Array.from({ length: n }, (_, i) => ({
     name: `m${i}`,
-    clientUrl: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${ports[2 * i]}`,
+    clientUrl: `${opts.tls ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${ports[2 * i]}`,
     peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
     dataDir: join(root, `m${i}`),
   }));

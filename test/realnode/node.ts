@@ -4,7 +4,7 @@
 // `nsenter` into the container's namespaces (machinectl needs machined on the host, which is absent).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +103,15 @@ const safeReaddir = (d: string): string[] => {
     return [];
   }
 };
-const readIfExists = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+// A process can exit between listing /proc and reading its files (nodes made in parallel run cp and
+// ostree meanwhile): a vanished file reads as empty.
+const readIfExists = (f: string): string => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return '';
+  }
+};
 
 /**
  * Kills the containers of nodes whose nspawn is gone (a test run killed outright: its cleanup ends

@@ -21,9 +21,12 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the server with `args`; rejects with its output when it exits before listening. */
-export function spawnServer(args: string[]): Promise<Spawned> {
-  const child = spawn(process.execPath, [SERVER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the server with `args`; rejects with its output when it exits before listening. `main` is
+ * another build's entry point (the real-node tests run a frozen checkout's).
+ */
+export function spawnServer(args: string[], main = SERVER_MAIN): Promise<Spawned> {
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
