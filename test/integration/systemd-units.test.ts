@@ -84,6 +84,7 @@ describe('systemd units', () => {
     expect(keys('Wants').join(' ')).toContain('boot-complete.target');
     expect(keys('After').join(' ')).toContain('boot-complete.target');
     expect(keys('ConditionKernelCommandLine')).toEqual(['!rd.live.image']);
+    expect(keys('ConditionPathExists')).toEqual(['/run/ostree-booted', '!/run/ostree-live']);
     expect(keys('ReadWritePaths').join(' ')).toContain('/run/alt-updated');
   });
 
