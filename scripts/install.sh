@@ -51,6 +51,7 @@ TMPFILESDIR=/usr/lib/tmpfiles.d
 DBUSPOLICYDIR=/usr/share/dbus-1/system.d
 DBUSSERVICEDIR=/usr/share/dbus-1/system-services
 DOCDIR=/usr/share/doc/alt-updated
+DATADIR=/usr/share/alt-updated
 CONFDIR=/etc/alt-updated
 
 # Code: the compiled modules without source maps (they point at src/*.ts, which is not shipped),
@@ -128,3 +129,6 @@ for sub in usage reference; do
   for f in docs/$sub/*; do install -D -m 0644 "$f" "$D$DOCDIR/$sub/$(basename "$f")"; done
 done
 install -m 0644 docs/org.altlinux.Updated1.xml "$D$DOCDIR/org.altlinux.Updated1.xml"
+
+# Prometheus alerting rules (docs/usage/metrics.md): data, not documentation, so a --nodocs install keeps them.
+install -D -m 0644 packaging/prometheus/alt-updated.rules.yml "$D$DATADIR/prometheus/alt-updated.rules.yml"

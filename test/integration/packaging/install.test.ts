@@ -40,6 +40,10 @@ describe('scripts/install.sh', () => {
     expect(await readFile(toml, 'utf8')).toBe(edited);
     await expect(readFile(stale)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readFile(main, 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
+    // The Prometheus alerting rules ship as data (docs/usage/metrics.md).
+    const rules = 'prometheus/alt-updated.rules.yml';
+    const shipped = await readFile(join(import.meta.dirname, '..', '..', '..', 'packaging', rules), 'utf8');
+    expect(await readFile(join(dest, 'usr/share/alt-updated', rules), 'utf8')).toBe(shipped);
   });
 
   it('writes the --node path into every launcher', async () => {

@@ -91,6 +91,7 @@ describe('the ALT RPM package', () => {
       '/etc/alt-updated/config.d',
       '/etc/alt-updated/alt-ostreed.toml',
       '/usr/share/doc/alt-updated/README.md',
+      '/usr/share/alt-updated/prometheus/alt-updated.rules.yml',
       ...Object.keys(pkg.dependencies).map((d) => `/usr/lib/alt-updated/node_modules/${d}/package.json`),
     ];
     expect(files).toEqual(expect.arrayContaining(want));
