@@ -14,6 +14,7 @@ function exercise(m: AgentMetrics): void {
   m.configured({ updatesEnabled: true, allowDowngrade: false, strategy: 'periodic', periodicScheduleLengthMinutes: 120 });
   m.refreshed(1_790_000_000_000);
   m.stateChanged(1_790_000_000_000);
+  m.updatePending(1_789_990_000_000);
   m.updateCheck();
   m.updateCheckFailed('generic_http_503');
   m.graphSeen({ nodes: 3, edges: 2 });
@@ -95,7 +96,7 @@ describe('agent/operator/metrics-server', () => {
     const res = await promtoolCheck(text);
     expect(res.output).toBe('');
     expect(res.code).toBe(0);
-    expect(text.match(/^# TYPE /gm)).toHaveLength(37);
+    expect(text.match(/^# TYPE /gm)).toHaveLength(38);
   });
 
   it('serves the same text over loopback HTTP at /metrics with the 0.0.4 content type', async () => {
