@@ -106,7 +106,15 @@ export interface DemoSummary {
   readonly duration_s: number;
   /** What the nodes boot and update: ostree commits, or signed OCI images through bootc. */
   readonly payload: 'ostree' | 'oci';
+  /**
+   * What a node is: `nspawn` (systemd-nspawn booting an ostree deployment, real systemd as PID 1) or
+   * `fakeboot` (a private bus, a fake-booted sysroot, the daemons started by the demo).
+   */
+  readonly node_kind: NodeKind;
 }
+
+/** The two kinds of demo node (see {@link DemoSummary.node_kind}). */
+export type NodeKind = 'nspawn' | 'fakeboot';
 
 /** Builds the printed summary and the `--json` object. */
 export function summarise(o: {
@@ -120,6 +128,7 @@ export function summarise(o: {
   haltedGroups?: readonly string[];
   /** @default "ostree" */
   payload?: DemoSummary['payload'];
+  nodeKind: NodeKind;
 }): { json: DemoSummary; lines: string[] } {
   const intervals = rebootIntervals(o.timeline);
   const rolledBack = rolledBackNodes(o.timeline);
@@ -132,6 +141,7 @@ export function summarise(o: {
     final_versions: [...o.finals],
     duration_s: Math.round(o.durationMs / 100) / 10,
     payload: o.payload ?? 'ostree',
+    node_kind: o.nodeKind,
   };
   const lines = ['== summary ==', 'node      booted            reboots  reboot windows (s, lock taken -> steady again)'];
   o.nodes.forEach((n, i) => {
@@ -142,10 +152,67 @@ export function summarise(o: {
     lines.push(`${n.padEnd(9)} ${String(o.finals[i]).padEnd(17)} ${String(o.reboots[i]).padEnd(8)} ${w}`);
   });
   lines.push(
-    `arrived at ${o.newest}: ${json.arrived}/${json.nodes}; max concurrent reboots: ${json.max_concurrent_reboots}; ${json.duration_s} s; payload ${json.payload}`,
+    `arrived at ${o.newest}: ${json.arrived}/${json.nodes}; max concurrent reboots: ${json.max_concurrent_reboots}; ${json.duration_s} s; payload ${json.payload}; nodes ${json.node_kind}`,
   );
   if (rolledBack.length > 0 || json.halted_groups.length > 0) {
     lines.push(`rolled back: ${rolledBack.length === 0 ? 'none' : rolledBack.join(', ')}; groups halted: ${json.halted_groups.length === 0 ? 'none' : json.halted_groups.join(', ')}`);
   }
   return { json, lines };
+}
+
+/**
+ * The one line a machine that cannot boot real nodes gets: `reason` is what
+ * `realNodeUnavailable()` or `nspawnProbe()` (test/realnode/available.ts) said, minus the test
+ * runner's "tests skipped" wording, then what to install.
+ */
+export function unavailableLine(reason: string): string {
+  const why = reason.replace(/^real-node tests skipped: (they need [^;]*; )?/, '');
+  return (
+    `demo: cannot boot real nodes here (${why}); run it as root after \`bash scripts/setup.sh\` ` +
+    '(or `apt-get install systemd-container debootstrap`), or add --fake-boot'
+  );
+}
+
+/** One agent journal record, read back from a node's `MESSAGE` (`msg key=value ...`, src/common/logger.ts). */
+export interface JournalMessage {
+  /** The human part. */
+  readonly msg: string;
+  /** The `key=value` fields after it (quoted values unquoted). */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/**
+ * Splits a journal `MESSAGE` written by the agent's journal format into its message and fields,
+ * reading `key=value` pairs from the end (a message may itself hold `=`). A value that is neither a
+ * token without spaces nor a JSON string (an object with spaces) stops the split; `component` (the
+ * first field), `event` and `release` are then still found anywhere in the line.
+ */
+export function parseJournalMessage(message: string): JournalMessage {
+  const fields: Record<string, string> = {};
+  let rest = message;
+  for (;;) {
+    const m = /\s([A-Za-z_][\w.]*)=("(?:[^"\\]|\\.)*"|\S+)$/.exec(rest);
+    if (m === null) break;
+    const raw = m[2]!;
+    let value = raw;
+    if (raw.startsWith('"')) {
+      try {
+        value = JSON.parse(raw) as string;
+      } catch {
+        break;
+      }
+    }
+    fields[m[1]!] = value;
+    rest = rest.slice(0, m.index);
+  }
+  for (const key of ['component', 'event', 'release']) {
+    if (fields[key] === undefined) {
+      const m = new RegExp(`(?:^|\\s)${key}=(\\S+)`).exec(message);
+      if (m !== null) {
+        fields[key] = m[1]!;
+        rest = rest.slice(0, Math.min(rest.length, m.index));
+      }
+    }
+  }
+  return { msg: rest.trim(), fields };
 }

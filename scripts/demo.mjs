@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// `npm run demo`: a local end-to-end update demo on real parts. Every node gets a private system bus,
-// a fake-booted real ostree sysroot, the real alt-ostreed and the real alt-updated; one alt-graphd
-// serves a real ostree repo with two new releases (the first a barrier); with --strategy fleet_lock
-// one alt-fleetlockd coordinates the reboots. Only logind is a stand-in (fakeLogindForTest): it cannot
-// run here. A "reboot" is the backend's reboot hook (finalize-staged, fresh /run, boot the new default);
-// the demo then restarts that node's services, as a boot would.
+// `npm run demo`: a local end-to-end update demo. By default on real nodes (scripts/demo-nspawn.ts):
+// systemd-nspawn containers booting an ostree deployment of the cached real-node image
+// (test/realnode/), real systemd, journald, logind and system bus in each; one alt-graphd serves a
+// release repo with two new releases (the first a barrier); with --strategy fleet_lock one
+// alt-fleetlockd coordinates the reboots. A machine that cannot boot them gets one line saying why.
+//
+// --fake-boot (implied by --bad-release and --payload oci, which real nodes cannot do yet): the
+// earlier nodes. Every node gets a private system bus, a fake-booted real ostree sysroot, the real
+// alt-ostreed and the real alt-updated; only logind is a stand-in (fakeLogindForTest). A "reboot"
+// is the backend's reboot hook (finalize-staged, fresh /run, boot the new default); the demo then
+// restarts that node's services, as a boot would.
 //
 // --bad-release (fleet_lock, 5 nodes unless --nodes): the new release fails a required health check
 // on the nodes (alt-updated-health runs at every boot). The first node to boot it rolls back and
@@ -18,7 +23,8 @@
 // hosts' tag points at, so the demo publishes as a pipeline following its barrier would: the tag
 // `stable` moves to the barrier image, and to the newest once every node has booted the barrier.
 //
-//   npm run demo -- [--payload ostree|oci] [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--bad-release] [--json] [--timeout SECS]
+//   npm run demo -- [--nodes N] [--strategy immediate|fleet_lock|periodic] [--slots K] [--json] [--timeout SECS]
+//                   [--fake-boot] [--payload ostree|oci] [--bad-release]
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +32,54 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const dist = new URL('../dist/', import.meta.url);
+const usage = (msg) => {
+  process.stderr.write(`demo: ${msg}\n`);
+  process.exit(2);
+};
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      nodes: { type: 'string' },
+      strategy: { type: 'string' },
+      slots: { type: 'string', default: '1' },
+      'bad-release': { type: 'boolean', default: false },
+      'fake-boot': { type: 'boolean', default: false },
+      payload: { type: 'string', default: 'ostree' },
+      json: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+    },
+  });
+} catch (e) {
+  usage(e.message);
+}
+const { values: opt } = parsed;
+const bad = opt['bad-release'];
+const nodesN = Number(opt.nodes ?? (bad ? '5' : '1'));
+const slots = Number(opt.slots);
+const strategy = opt.strategy ?? (bad ? 'fleet_lock' : 'immediate');
+if (bad && strategy !== 'fleet_lock') usage('--bad-release needs --strategy fleet_lock (the lock server halts the group)');
+if (!Number.isInteger(nodesN) || nodesN < 1 || nodesN > 20) usage('--nodes: expected 1..20');
+if (!Number.isInteger(slots) || slots < 1) usage('--slots: expected an integer >= 1');
+if (!['immediate', 'fleet_lock', 'periodic'].includes(strategy)) usage('--strategy: immediate, fleet_lock or periodic');
+const oci = opt.payload === 'oci';
+if (!['ostree', 'oci'].includes(opt.payload)) usage('--payload: ostree or oci');
+if (oci && bad) usage('--bad-release runs with --payload ostree only');
+// Real nodes do not do a bad release (a health check that fails on one release) or image hosts yet.
+const fakeBoot = opt['fake-boot'] || bad || oci;
+
+if (!fakeBoot) {
+  const { runNspawnDemo } = await import(new URL('scripts/demo-nspawn.js', dist).href);
+  const io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+  const options = { nodes: nodesN, strategy, slots, json: opt.json, timeoutSecs: Number(opt.timeout ?? '600') };
+  const code = await runNspawnDemo(options, io).catch((e) => {
+    // A failed command (ostree, ip, nspawn) names itself and its stderr: that, not a stack trace.
+    process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  });
+  process.exit(code);
+}
+
 const { createRepo, serveDir } = await import(new URL('test/helpers/ostree-repo.js', dist).href);
 const { closeFixtureSigningKey } = await import(new URL('test/helpers/signing.js', dist).href);
 const { startTestGraphd } = await import(new URL('test/helpers/graphd.js', dist).href);
@@ -34,33 +88,12 @@ const { FLEET_DEMO_REF, badReleaseCheck, summarise, releasePolicy } = await impo
 const { runCli, spawnServer } = await import(new URL('test/integration/fleetlock/spawn.js', dist).href);
 const { createFleetLockAdminClient } = await import(new URL('src/fleetlock/admin-client.js', dist).href);
 const { createOciWorld, tagFollowsBarrier, OCI_STREAM, OCI_TAG } = await import(new URL('test/helpers/oci-world.js', dist).href);
-
-const { values: opt } = parseArgs({
-  options: {
-    nodes: { type: 'string' },
-    strategy: { type: 'string' },
-    slots: { type: 'string', default: '1' },
-    'bad-release': { type: 'boolean', default: false },
-    payload: { type: 'string', default: 'ostree' },
-    json: { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '240' },
-  },
-});
-const bad = opt['bad-release'];
-const nodesN = Number(opt.nodes ?? (bad ? '5' : '1'));
-const slots = Number(opt.slots);
-const strategy = opt.strategy ?? (bad ? 'fleet_lock' : 'immediate');
-if (bad && strategy !== 'fleet_lock') throw new Error('--bad-release needs --strategy fleet_lock (the lock server halts the group)');
-if (!Number.isInteger(nodesN) || nodesN < 1 || nodesN > 20) throw new Error('--nodes: expected 1..20');
-if (!Number.isInteger(slots) || slots < 1) throw new Error('--slots: expected an integer >= 1');
-if (!['immediate', 'fleet_lock', 'periodic'].includes(strategy)) throw new Error('--strategy: immediate, fleet_lock or periodic');
-const oci = opt.payload === 'oci';
-if (!['ostree', 'oci'].includes(opt.payload)) throw new Error('--payload: ostree or oci');
-if (oci && bad) throw new Error('--bad-release runs with --payload ostree only');
 if (process.getuid?.() !== 0) {
   process.stderr.write('demo: needs root (unshare/chroot for the fake-booted sysroots)\n');
   process.exit(1);
 }
+const why = opt['fake-boot'] ? '--fake-boot' : `real nodes cannot do ${bad ? '--bad-release' : '--payload oci'} yet`;
+process.stderr.write(`demo: fake-booted nodes (${why}): a private bus and daemons per node, no systemd\n`);
 
 const t0 = Date.now();
 const say = (line) => {
@@ -187,7 +220,7 @@ const followBarrier = world !== null ? tagFollowsBarrier(world, nodes, { first: 
 const moveTag = async () => {
   if (followBarrier !== null && (await followBarrier())) say(`${stamp()} every node has the barrier ${versions[1]} staged or booted; tag ${OCI_TAG} -> ${versions[2]}`);
 };
-const deadline = Date.now() + Number(opt.timeout) * 1000;
+const deadline = Date.now() + Number(opt.timeout ?? '240') * 1000;
 const done = async (n) => (await n.bootedVersion()) === newest && n.records.slice(n.lastBoot ?? 0).some((r) => r.event === 'no_update');
 let ok = false;
 while (Date.now() < deadline) {
@@ -209,7 +242,7 @@ while (Date.now() < deadline) {
 
 const finals = await Promise.all(nodes.map((n) => n.bootedVersion()));
 const reboots = await Promise.all(nodes.map((n) => n.reboots()));
-const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0, haltedGroups, payload: oci ? 'oci' : 'ostree' });
+const summary = summarise({ nodes: nodes.map((n) => n.name), timeline, newest, finals, reboots, durationMs: Date.now() - t0, haltedGroups, payload: oci ? 'oci' : 'ostree', nodeKind: 'fakeboot' });
 for (const n of nodes) await n.destroy();
 await admin?.close();
 await fleetlockd?.stop('SIGTERM');
