@@ -1,0 +1,205 @@
+// One real node (systemd-nspawn, test/realnode/) with the real systemd-logind: a login session on a
+// pty (`su -l` under `script`, through nsenter) postpones the reboot and its terminal receives the
+// agent's broadcast; a `systemd-inhibit --mode=block --what=shutdown` holds the reboot across ticks
+// until it is released. Everything is asserted on journal records (`journalctl -o json` in the node)
+// and on what the pty showed; the waits poll those with deadlines. The grace period itself (10
+// postponements of 60 s) is not configurable; the test ends each hold itself and lets the agent's
+// next 60 s re-check notice.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGraphd, waitFor } from '../helpers/graphd.js';
+import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
+import { trackProcess } from '../helpers/scope.js';
+import { fixtureSigningKey } from '../helpers/signing.js';
+import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
+import { ensureImage, type RealNodeImage } from '../realnode/image.js';
+import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
+import { createRealNode, type RealNode } from '../realnode/node.js';
+import { REALNODE_STREAM } from '../realnode/product.js';
+import { createReleaseRepo, type ReleaseRepo } from '../realnode/releases.js';
+
+const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
+const USER = 'alice';
+const INHIBITOR_UNIT = 'realnode-inhibitor.service';
+
+/** One journal record of `journalctl -o json` (the fields used here). */
+interface JournalRecord {
+  readonly MESSAGE: string;
+  readonly __REALTIME_TIMESTAMP: string;
+  readonly SESSION_ID?: string;
+  /** On systemd's own records about a unit: the unit, and for a job's end its type and result. */
+  readonly UNIT?: string;
+  readonly JOB_TYPE?: string;
+  readonly JOB_RESULT?: string;
+}
+
+/** A login shell on a pty inside the node; `output` is everything its terminal showed. */
+interface PtySession {
+  readonly child: ChildProcess;
+  output: string;
+}
+
+const eventOf = (r: JournalRecord): string => /\bevent=(\S+)/.exec(r.MESSAGE)?.[1] ?? '';
+const at = (r: JournalRecord | undefined): number => Number(r?.__REALTIME_TIMESTAMP ?? NaN);
+
+const unavailable = await realNodeUnavailable();
+if (unavailable !== null) console.warn(unavailable);
+
+describe.skipIf(unavailable !== null)('real node: real logind sessions and block inhibitors hold the reboot', () => {
+  let image: RealNodeImage;
+  let network: RealNodeNetwork | undefined;
+  let http: StaticServer | undefined;
+  let graphd: Awaited<ReturnType<typeof startTestGraphd>> | undefined;
+  let repo: ReleaseRepo;
+  let node: RealNode | undefined;
+  let pty: PtySession | undefined;
+  let cannotBoot: string | null = null;
+  const started = Date.now();
+
+  const journal = async (args: readonly string[]): Promise<JournalRecord[]> => {
+    const { stdout } = await node!.exec(['journalctl', '--no-pager', '-o', 'json', ...args]);
+    return stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as JournalRecord);
+  };
+  const agentLog = (boot: string): Promise<JournalRecord[]> => journal(['-b', boot, '-u', 'alt-updated']);
+  /** Waits for a record of this boot's `args` journal that `match` accepts; resolves with it. */
+  const awaitRecord = async (what: string, args: readonly string[], match: (r: JournalRecord) => boolean, timeoutMs: number): Promise<JournalRecord> => {
+    let found: JournalRecord | undefined;
+    await waitFor(what, async () => (found = (await journal(['-b', '0', ...args])).find(match)) !== undefined, timeoutMs).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}\n${await node!.diagnose()}`);
+    });
+    return found!;
+  };
+
+  /** Opens `su -l USER` on a fresh pty inside the node (script(1) allocates it), through nsenter. */
+  const openLoginShell = (): PtySession => {
+    const leader = node!.boots.at(-1)?.leader;
+    if (leader === null || leader === undefined) throw new Error('the node has no running container');
+    const child = spawn('nsenter', ['-t', String(leader), '-a', '--', 'script', '-qfc', `su -l ${USER}`, '/dev/null'], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    trackProcess(child);
+    const session: PtySession = { child, output: '' };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (session.output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (session.output += d));
+    return session;
+  };
+
+  beforeAll(async () => {
+    image = await ensureImage(tmpdir());
+    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
+    cannotBoot = await nspawnProbe(image);
+    if (cannotBoot !== null) {
+      console.warn(cannotBoot);
+      return;
+    }
+    const key = await fixtureSigningKey();
+    network = await createNetwork();
+    // No release yet: each test publishes its own once the session or the inhibitor is in place.
+    repo = await createReleaseRepo(image, key);
+    http = await serveDir(repo.path, { host: network.hostAddress });
+    graphd = await startTestGraphd({ repoPath: repo.path, host: network.hostAddress, policies: { [REALNODE_STREAM]: { stream: REALNODE_STREAM, releases: [] } } });
+    node = await createRealNode({
+      image,
+      network,
+      index: 1,
+      name: 'node1',
+      repoUrl: http.url,
+      trusted: key,
+      configToml: ['[cincinnati]', `base_url = "${graphd.url}"`, '[agent.timing]', 'steady_interval_secs = 2', 'staged_interval_secs = 2', '[updates]', 'strategy = "immediate"', ''].join('\n'),
+    });
+    await node.start();
+  }, 600_000);
+
+  afterAll(async () => {
+    await node?.destroy();
+    pty?.child.kill('SIGKILL'); // nsenter; the shell inside went with the container
+    await graphd?.close();
+    await http?.close();
+    await network?.destroy();
+    const secs = (from: number, to: number | null): string => (to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`);
+    const boots = node?.boots.map((b) => `boot ${b.index}: running after ${secs(b.startedAt, b.readyAt)}, up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
+    console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
+  }, 60_000);
+
+  it('postpones the reboot for a login session on a pty, warns its terminal, and reboots after the logout', async (ctx) => {
+    if (cannotBoot !== null) ctx.skip();
+    const n = node!;
+    await n.waitBooted(1, 120_000);
+    await n.exec(['useradd', '--create-home', '--shell', '/bin/bash', USER]);
+    pty = openLoginShell();
+    // pam_systemd registered it with logind: a `user`-class `tty` session on the pty.
+    const opened = await awaitRecord('logind to open the session', ['-u', 'systemd-logind'], (r) => r.MESSAGE === `New session ${r.SESSION_ID} of user ${USER}.`, 60_000);
+    const id = opened.SESSION_ID!;
+    const show = (await n.exec(['loginctl', 'show-session', id, '-p', 'Class', '-p', 'Type', '-p', 'TTY'])).stdout;
+    expect(show).toMatch(/^Class=user$/m);
+    expect(show).toMatch(/^Type=tty$/m);
+    const tty = /^TTY=(pts\/\d+)$/m.exec(show)?.[1];
+    expect(tty).toBeDefined();
+
+    await repo.release(V1, '2026-11-15 00:00:00 +0000');
+    await awaitRecord('the agent to stage the release', ['-u', 'alt-updated'], (r) => eventOf(r) === 'update_staged' && r.MESSAGE.includes(V1), 180_000);
+    const postponed = await awaitRecord('the reboot to be postponed for the session', ['-u', 'alt-updated'], (r) => eventOf(r) === 'reboot_postponed', 120_000);
+    expect(postponed.MESSAGE).toMatch(/^reboot postponed for 1 interactive session\(s\), 9 postponement\(s\) left /);
+    expect((await agentLog('0')).map(eventOf)).toContain('grace_period_started');
+    // The terminal got the broadcast on lines of its own (the pty's ONLCR turns the agent's \r\n
+    // into \r\r\n), not glued to the prompt nor to what the user types next.
+    await waitFor('the warning on the pty', () => pty!.output.includes('auto-update process continue.'), 30_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}; the pty showed: ${JSON.stringify(pty!.output)}`);
+    });
+    expect(pty.output).toMatch(
+      new RegExp(
+        `\\nBroadcast message from alt-updated at \\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC:\\r+\\n` +
+          `New update ${V1.replace(/\./g, '\\.')} is available and has been deployed\\.\\r+\\n` +
+          'If permitted by the update strategy, alt-updated will reboot into this update when all interactive users have logged out, or in 10 minutes, whichever comes earlier\\. ' +
+          'Please log out of all active sessions in order to let the auto-update process continue\\.\\r+\\n',
+      ),
+    );
+    expect(n.boots).toHaveLength(1);
+
+    // Log out: logind removes the session, and the agent's next 60 s re-check finalizes.
+    pty.child.stdin!.end('exit\n');
+    const removed = await awaitRecord('logind to remove the session', ['-u', 'systemd-logind'], (r) => r.MESSAGE === `Removed session ${id}.`, 60_000);
+    await n.waitBooted(2, 240_000);
+    expect(await n.bootedVersion()).toBe(V1);
+    const prev = await agentLog('-1');
+    const finalizing = prev.find((r) => eventOf(r) === 'update_finalizing');
+    expect(finalizing?.MESSAGE).toContain(V1);
+    // It rebooted because the user left, not because the grace period ran out.
+    expect(at(finalizing)).toBeGreaterThan(at(removed));
+    expect(prev.map(eventOf)).not.toContain('grace_period_over');
+    expect(prev.filter((r) => eventOf(r) === 'reboot_postponed').every((r) => at(r) < at(removed))).toBe(true);
+  }, 600_000);
+
+  it('holds the reboot while a block inhibitor on shutdown is held, and reboots into the release once it is released', async (ctx) => {
+    if (cannotBoot !== null) ctx.skip();
+    const n = node!;
+    await n.waitBooted(2, 120_000);
+    await n.exec(['systemd-run', `--unit=${INHIBITOR_UNIT}`, 'systemd-inhibit', '--mode=block', '--what=shutdown', '--who=realnode-test', '--why=held by the test', 'sleep', 'infinity']);
+    await waitFor('logind to list the inhibitor', async () => (await n.exec(['systemd-inhibit', '--list', '--no-legend'])).stdout.includes('realnode-test'), 60_000);
+
+    await repo.release(V2, '2026-11-22 00:00:00 +0000');
+    await awaitRecord('the agent to stage the release', ['-u', 'alt-updated'], (r) => eventOf(r) === 'update_staged' && r.MESSAGE.includes(V2), 180_000);
+    const blocked = (r: JournalRecord): boolean => eventOf(r) === 'reboot_blocked';
+    const first = await awaitRecord('the reboot to be blocked', ['-u', 'alt-updated'], blocked, 120_000);
+    expect(first.MESSAGE).toMatch(/^reboot blocked by 1 shutdown inhibitor\(s\): realnode-test: held by the test \(shutdown\) /);
+    // Held across ticks: the next re-check (60 s later) is blocked again, and the node has not rebooted.
+    await waitFor('a second blocked re-check', async () => (await agentLog('0')).filter(blocked).length >= 2, 150_000);
+    expect(n.boots).toHaveLength(2);
+    expect((await agentLog('0')).map(eventOf)).not.toContain('update_finalizing');
+
+    await n.exec(['systemctl', 'stop', INHIBITOR_UNIT]);
+    const stopped = await awaitRecord('the inhibitor to be released', ['-u', INHIBITOR_UNIT], (r) => r.UNIT === INHIBITOR_UNIT && r.JOB_TYPE === 'stop' && r.JOB_RESULT === 'done', 60_000);
+    await n.waitBooted(3, 240_000);
+    expect(await n.bootedVersion()).toBe(V2);
+    const prev = await agentLog('-1');
+    const finalizing = prev.find((r) => eventOf(r) === 'update_finalizing');
+    expect(finalizing?.MESSAGE).toContain(V2);
+    expect(at(finalizing)).toBeGreaterThan(at(stopped));
+    expect(prev.filter(blocked).every((r) => at(r) < at(stopped))).toBe(true);
+  }, 600_000);
+});
