@@ -7,6 +7,7 @@ import { AbandonList } from '../graph/abandon.js';
 import type {
   Clock,
   DeadendPort,
+  FailedCheckFact,
   GraphPort,
   HealthPort,
   Logger,
@@ -73,6 +74,8 @@ export class AgentMemory {
   notFinalizedBecause: string | null = null;
   /** Payload of a staged release the graph withdrew whose removal is still pending; null when none. */
   withdrawn: string | null = null;
+  /** This boot's health verdict and the checks that did not pass, read at start (null: health disabled or never ran). */
+  health: { readonly verdict: string | null; readonly failedChecks: readonly FailedCheckFact[] } | null = null;
 }
 
 /** Default file-existence check. */

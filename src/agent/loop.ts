@@ -80,6 +80,8 @@ export class Agent implements OperatorPort {
       lastCheckTimeMs: this.#mem.lastCheckMs,
       strategy: this.#deps.strategy.label,
       statusText: this.#status,
+      healthVerdict: this.#mem.health?.verdict ?? null,
+      healthFailedChecks: this.#mem.health?.failedChecks ?? [],
     };
   }
 

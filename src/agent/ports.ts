@@ -120,6 +120,26 @@ export interface FailedReleaseFact {
   readonly rolledBack: boolean;
 }
 
+/** A health check that did not pass in the last verdict's run, for the operator surface. */
+export interface FailedCheckFact {
+  /** Check name (file name, or `unit:NAME`). */
+  readonly name: string;
+  /** The last lines of its output. */
+  readonly outputTail: string;
+}
+
+/** What the agent reads from the health record at start. */
+export interface HealthFacts {
+  /** Releases that failed on this node. */
+  readonly failed: readonly FailedReleaseFact[];
+  /** Reason of the terminal "manual intervention required" state, or null. */
+  readonly manual: string | null;
+  /** The last verdict (`healthy`, `rolled_back`, ...), or null before the first health run. */
+  readonly lastVerdict: string | null;
+  /** Required or wanted checks of that run that did not pass (failed, timed out). */
+  readonly failedChecks: readonly FailedCheckFact[];
+}
+
 /** The boot health record (src/health, docs/usage/health-checks.md) as the agent needs it. */
 export interface HealthPort {
   /**
@@ -127,7 +147,7 @@ export interface HealthPort {
    * intervention required" state when this boot is unhealthy (null otherwise). Throws when the
    * record cannot be read.
    */
-  facts(): Promise<{ readonly failed: readonly FailedReleaseFact[]; readonly manual: string | null; readonly lastVerdict: string | null }>;
+  facts(): Promise<HealthFacts>;
   /**
    * Arms the health trial of `staged` (booted now: `booted`) before it is finalized, so the next
    * boots judge it. Throws when the record cannot be written: then the agent does not reboot.

@@ -102,6 +102,7 @@ async function tickStart(deps: AgentDeps, mem: AgentMemory, log: Logger): Promis
       log.error({ event: 'health_record_unreadable', err: errorChain(err).join(': ') }, `cannot read the health record: ${errorChain(err).join(': ')}`);
       return { type: 'init_failed' };
     }
+    mem.health = { verdict: facts.lastVerdict, failedChecks: facts.failedChecks };
     deps.metrics.health({ failedReleases: facts.failed.length, rollbacks: facts.failed.filter((f) => f.rolledBack).length, manualIntervention: facts.manual !== null, lastVerdict: facts.lastVerdict });
     if (facts.manual !== null) {
       // The unit only Wants= boot-complete.target, so it also starts on a red boot: never act on one.

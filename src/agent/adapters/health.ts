@@ -11,7 +11,12 @@ export function healthPort(store: HealthStore, bootId: () => Promise<string>, ma
   return {
     facts: async () => {
       const r = await store.read();
-      return { failed: r.failed.map((f) => ({ release: f.release, payload: f.payload, reason: f.reason, rolledBack: f.rolledBack })), manual: r.manual, lastVerdict: r.last?.verdict ?? null };
+      return {
+        failed: r.failed.map((f) => ({ release: f.release, payload: f.payload, reason: f.reason, rolledBack: f.rolledBack })),
+        manual: r.manual,
+        lastVerdict: r.last?.verdict ?? null,
+        failedChecks: (r.last?.checks ?? []).filter((c) => c.result === 'failed' || c.result === 'timeout').map((c) => ({ name: c.name, outputTail: c.outputTail })),
+      };
     },
     arm: async (release, staged, booted) => {
       const record = await store.read();

@@ -35,6 +35,14 @@ export function decodeProperties(raw: unknown): AgentSnapshot {
     throw new DbusClientError('bad_reply', 'property LastCheckTime: expected uint64');
   }
   const lastCheck = Number(t.value);
+  // The health properties are newer than the others: an older agent's reply lacks them.
+  const verdict = dict.HealthVerdict === undefined ? '' : str('HealthVerdict');
+  const checks = dict.HealthFailedChecks;
+  const pairs = checks === undefined ? [] : checks.value;
+  const isPair = (p: unknown): p is [string, string] => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string';
+  if ((checks !== undefined && checks.signature !== 'a(ss)') || !Array.isArray(pairs) || !pairs.every(isPair)) {
+    throw new DbusClientError('bad_reply', 'property HealthFailedChecks: expected an array of (name, output) string pairs');
+  }
   const strategy = str('Strategy');
   if (!STRATEGIES.includes(strategy)) throw new DbusClientError('bad_reply', `property Strategy: unknown strategy '${strategy}'`);
   return {
@@ -46,6 +54,8 @@ export function decodeProperties(raw: unknown): AgentSnapshot {
     lastCheckTimeMs: lastCheck === 0 ? null : lastCheck * 1000,
     strategy: strategy as StrategyLabel,
     statusText: str('StatusText'),
+    healthVerdict: verdict === '' ? null : verdict,
+    healthFailedChecks: pairs.map(([name, outputTail]) => ({ name, outputTail })),
   };
 }
 

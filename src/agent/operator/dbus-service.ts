@@ -37,6 +37,10 @@ export interface Updated1Properties {
   Strategy: string;
   /** Human status line. */
   StatusText: string;
+  /** This boot's health verdict or "". */
+  HealthVerdict: string;
+  /** Checks that did not pass in that verdict's run: (name, output tail). */
+  HealthFailedChecks: [string, string][];
 }
 
 /** Encodes a snapshot as D-Bus property values (null -> "" or 0). */
@@ -50,13 +54,16 @@ export function toProperties(s: AgentSnapshot): Updated1Properties {
     LastCheckTime: s.lastCheckTimeMs === null ? 0 : Math.floor(s.lastCheckTimeMs / 1000),
     Strategy: s.strategy,
     StatusText: s.statusText,
+    HealthVerdict: s.healthVerdict ?? '',
+    HealthFailedChecks: s.healthFailedChecks.map((c) => [c.name, c.outputTail]),
   };
 }
 
 /** The properties whose values differ between two encodings. */
 export function changedProperties(prev: Updated1Properties, next: Updated1Properties): Partial<Updated1Properties> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(next) as (keyof Updated1Properties)[]) if (prev[k] !== next[k]) out[k] = next[k];
+  // Values are strings, numbers and one array of string pairs: JSON equality is exact for them.
+  for (const k of Object.keys(next) as (keyof Updated1Properties)[]) if (JSON.stringify(prev[k]) !== JSON.stringify(next[k])) out[k] = next[k];
   return out as Partial<Updated1Properties>;
 }
 
@@ -108,6 +115,8 @@ class Updated1Interface extends dbus.interface.Interface {
   get LastCheckTime(): number { return this.#props().LastCheckTime; }
   get Strategy(): string { return this.#props().Strategy; }
   get StatusText(): string { return this.#props().StatusText; }
+  get HealthVerdict(): string { return this.#props().HealthVerdict; }
+  get HealthFailedChecks(): [string, string][] { return this.#props().HealthFailedChecks; }
 
   CheckNow(): Promise<void> {
     return this.#call('CheckNow', () => this.#port.checkNow());
@@ -133,9 +142,9 @@ class Updated1Interface extends dbus.interface.Interface {
 
 Updated1Interface.configureMembers({
   properties: Object.fromEntries(
-    ['State', 'BootedVersion', 'BootedChecksum', 'TargetVersion', 'StagedVersion', 'LastCheckTime', 'Strategy', 'StatusText'].map((n) => [
+    ['State', 'BootedVersion', 'BootedChecksum', 'TargetVersion', 'StagedVersion', 'LastCheckTime', 'Strategy', 'StatusText', 'HealthVerdict', 'HealthFailedChecks'].map((n) => [
       n,
-      { signature: n === 'LastCheckTime' ? 't' : 's', access: 'read' as const },
+      { signature: n === 'LastCheckTime' ? 't' : n === 'HealthFailedChecks' ? 'a(ss)' : 's', access: 'read' as const },
     ]),
   ),
   methods: { CheckNow: { inSignature: '', outSignature: '' }, UpdateNow: { inSignature: '', outSignature: '' } },

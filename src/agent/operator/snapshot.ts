@@ -20,6 +20,10 @@ export interface AgentSnapshot {
   readonly strategy: StrategyLabel;
   /** The human status line also sent as STATUS=. */
   readonly statusText: string;
+  /** This boot's health verdict (`healthy`, `rolled_back`, ...); null when health checks are off or never ran. */
+  readonly healthVerdict: string | null;
+  /** Checks of that verdict's run that did not pass, with their output tails. */
+  readonly healthFailedChecks: readonly { readonly name: string; readonly outputTail: string }[];
 }
 
 /** The agent as seen by its operators; implemented by the agent core. */

@@ -19,6 +19,10 @@ export interface StatusJson {
   staged_version: string | null;
   /** Last successful check, ISO 8601 UTC. */
   last_check_time: string | null;
+  /** This boot's health verdict, null when health checks are off or never ran. */
+  health_verdict: string | null;
+  /** Checks of that run that did not pass. */
+  health_failed_checks: { name: string; output_tail: string }[];
 }
 
 /** `YYYY-MM-DD HH:MM:SS UTC`, the timestamp style of Zincati's status texts. */
@@ -37,11 +41,16 @@ export function statusJson(s: AgentSnapshot): StatusJson {
     target_version: s.targetVersion,
     staged_version: s.stagedVersion,
     last_check_time: s.lastCheckTimeMs === null ? null : new Date(s.lastCheckTimeMs).toISOString(),
+    health_verdict: s.healthVerdict,
+    health_failed_checks: s.healthFailedChecks.map((c) => ({ name: c.name, output_tail: c.outputTail })),
   };
 }
 
-/** Snapshot to aligned `Label: value` lines for people. */
-export function statusText(s: AgentSnapshot): string {
+/**
+ * Snapshot to aligned `Label: value` lines for people. `withHealth: false` leaves out the health
+ * rows, for callers that print the richer health record instead (`status` reading `--root`).
+ */
+export function statusText(s: AgentSnapshot, opts: { readonly withHealth?: boolean } = {}): string {
   const none = (v: string | null): string => v ?? '-';
   const rows: [string, string][] = [
     ['State', s.state],
@@ -53,5 +62,10 @@ export function statusText(s: AgentSnapshot): string {
     ['Staged', none(s.stagedVersion)],
     ['Last check', s.lastCheckTimeMs === null ? 'never' : formatUtc(s.lastCheckTimeMs)],
   ];
+  if (opts.withHealth !== false) {
+    rows.push(['Health', none(s.healthVerdict)]);
+    // A failed check's output tail, last line only: the full tail is in `--json` and the record.
+    for (const c of s.healthFailedChecks) rows.push(['  failed', `${c.name}: ${c.outputTail.trimEnd().split('\n').pop() ?? ''}`]);
+  }
   return rows.map(([k, v]) => `${`${k}:`.padEnd(12)}${v}`).join('\n');
 }

@@ -32,8 +32,11 @@ export function run(argv: string[], io: CliIo): Promise<number> {
       const snap = await client.snapshot();
       const health = await readHealth(root);
       if (json) return JSON.stringify({ ...statusJson(snap), health: health.record === null ? null : healthStatusJson(health.record), health_error: health.error });
-      const tail = health.error !== null ? `${'Health:'.padEnd(12)}unavailable (${health.error})` : health.record === null ? `${'Health:'.padEnd(12)}disabled` : healthStatusText(health.record);
-      return `${statusText(snap)}\n${tail}`;
+      // The record says more than the agent's D-Bus health properties; those stand in when the
+      // record cannot be read (another root, permissions).
+      if (health.error !== null) return `${statusText(snap)}\n${'Record:'.padEnd(12)}unavailable (${health.error})`;
+      const tail = health.record === null ? `${'Health:'.padEnd(12)}disabled` : healthStatusText(health.record);
+      return `${statusText(snap, { withHealth: false })}\n${tail}`;
     },
   });
 }

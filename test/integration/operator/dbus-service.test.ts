@@ -2,7 +2,7 @@
 // (checked by the agent's own uid check and by the shipped bus policy), and the alt-updatectl
 // status/check/update-now commands against it.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,8 @@ function fakeAgent(): FakeAgent {
       lastCheckTimeMs: 1_795_000_000_000,
       strategy: 'periodic',
       statusText: 'update staged: 20261127.0; reboot pending due to update strategy',
+      healthVerdict: 'rolled_back',
+      healthFailedChecks: [{ name: 'unit:web.service', outputTail: 'connection refused\n' }],
     },
     calls: [],
     updateNowError: null,
@@ -96,11 +98,11 @@ describe('agent/operator/dbus-service on a permissive private bus', () => {
       const members = (xml: string): string[] => {
         const ifaceXml = xml.slice(xml.indexOf(`<interface name="${UPDATED1.iface}"`));
         const body = ifaceXml.slice(0, ifaceXml.indexOf('</interface>'));
-        const props = [...body.matchAll(/<property name="(\w+)" type="(\w+)" access="(\w+)"/g)].map((m) => `P ${m[1]} ${m[2]} ${m[3]}`);
+        const props = [...body.matchAll(/<property name="(\w+)" type="([^"]+)" access="(\w+)"/g)].map((m) => `P ${m[1]} ${m[2]} ${m[3]}`);
         const methods = [...body.matchAll(/<method name="(\w+)"/g)].map((m) => `M ${m[1]}`);
         return [...props, ...methods].sort();
       };
-      expect(members(doc)).toHaveLength(10);
+      expect(members(doc)).toHaveLength(12);
       expect(members(live)).toEqual(members(doc));
     } finally {
       client.disconnect();
@@ -136,9 +138,21 @@ describe('agent/operator/dbus-service on a permissive private bus', () => {
       target_version: '20261127.0',
       staged_version: '20261127.0',
       last_check_time: '2026-11-18T11:06:40.000Z',
+      health_verdict: 'rolled_back',
+      health_failed_checks: [{ name: 'unit:web.service', output_tail: 'connection refused\n' }],
       health: { last_verdict: null, last_release: null, last_reason: null, last_time: null, failed_checks: [], trial: null, manual_intervention: null, failed_releases: [] },
       health_error: null,
     });
+  });
+
+  it('shows the health verdict from D-Bus when the health record cannot be read', async () => {
+    const io = capture();
+    const root = await mkdtemp(join(tmpdir(), 'status-root-'));
+    await mkdir(join(root, 'etc/alt-updated/config.d'), { recursive: true });
+    await writeFile(join(root, 'etc/alt-updated/config.d/10-bad.toml'), '[health\n');
+    expect(await runStatus(['--bus-address', bus.address, '--root', root], io)).toBe(0);
+    const out = io.out.join('\n');
+    expect(out).toMatch(/^Health: +rolled_back\n {2}failed: +unit:web\.service: connection refused\nRecord: +unavailable \(.*10-bad\.toml/m);
   });
 
   it('emits PropertiesChanged with only the changed values on publish', async () => {

@@ -20,6 +20,8 @@ const snap: AgentSnapshot = {
   lastCheckTimeMs: null,
   strategy: 'immediate',
   statusText: 'periodically polling for updates',
+  healthVerdict: null,
+  healthFailedChecks: [],
 };
 const port: OperatorPort = { snapshot: () => snap, checkNow: () => Promise.resolve(), updateNow: () => Promise.resolve() };
 

@@ -36,6 +36,8 @@ describe('org.altlinux.Updated1 with hostile input', () => {
       lastCheckTimeMs: null,
       strategy: 'immediate',
       statusText: 'idle',
+      healthVerdict: null,
+      healthFailedChecks: [],
     }),
     checkNow: () => {
       calls.push('checkNow');

@@ -12,7 +12,7 @@ const r2 = release(2);
 function recordingHealth(failed: { release: string; payload: string; reason: string; rolledBack: boolean }[] = [], manual: string | null = null) {
   const h = { armed: [] as { release: string; staged: Deployment; booted: Deployment }[], armFails: false, finalizedAtArm: [] as number[] };
   const port: HealthPort = {
-    facts: () => Promise.resolve({ failed, manual, lastVerdict: manual === null ? null : 'manual_intervention' }),
+    facts: () => Promise.resolve({ failed, manual, lastVerdict: manual === null ? null : 'manual_intervention', failedChecks: [] }),
     arm: (rel, staged, booted) => {
       if (h.armFails) return Promise.reject(new Error('disk full'));
       h.armed.push({ release: rel, staged, booted });
@@ -55,6 +55,18 @@ describe('agent + health record', () => {
     expect(t.agent.state.kind).toBe('no_new_update');
     expect(t.events()).toContain('failed_release_denylisted');
     expect(t.metrics.calls.get('health')).toEqual([[{ failedReleases: 1, rollbacks: 1, manualIntervention: false, lastVerdict: null }]]);
+  });
+
+  it("shows this boot's verdict and failed checks in its status snapshot (D-Bus HealthVerdict)", async () => {
+    const { port } = recordingHealth([{ release: r2.version, payload: r2.payload, reason: 'app failed', rolledBack: true }]);
+    const withChecks: HealthPort = {
+      ...port,
+      facts: async () => ({ ...(await port.facts()), lastVerdict: 'rolled_back', failedChecks: [{ name: 'app.sh', outputTail: 'port 80 closed\n' }] }),
+    };
+    const t = makeAgent({ booted: r1, target: r2, health: withChecks });
+    expect(t.agent.snapshot().healthVerdict).toBeNull();
+    await t.stepUntil('no_new_update');
+    expect(t.agent.snapshot()).toMatchObject({ healthVerdict: 'rolled_back', healthFailedChecks: [{ name: 'app.sh', outputTail: 'port 80 closed\n' }] });
   });
 
   it('does nothing on a boot the health verdict left in manual intervention', async () => {

@@ -16,12 +16,14 @@ const fresh: AgentSnapshot = {
   lastCheckTimeMs: null,
   strategy: 'immediate',
   statusText: '',
+  healthVerdict: null,
+  healthFailedChecks: [],
 };
 
 function wire(s: AgentSnapshot): Record<string, InstanceType<typeof dbus.Variant>> {
   const p = toProperties(s);
   return Object.fromEntries(
-    Object.entries(p).map(([k, v]) => [k, new dbus.Variant(k === 'LastCheckTime' ? 't' : 's', k === 'LastCheckTime' ? BigInt(v as number) : v)]),
+    Object.entries(p).map(([k, v]) => [k, new dbus.Variant(k === 'LastCheckTime' ? 't' : k === 'HealthFailedChecks' ? 'a(ss)' : 's', k === 'LastCheckTime' ? BigInt(v as number) : v)]),
   );
 }
 
@@ -31,6 +33,20 @@ describe('agent/operator D-Bus encoding', () => {
     expect(decodeProperties(wire(fresh))).toEqual(fresh);
     const staged = { ...fresh, state: 'staged', stagedVersion: '2', lastCheckTimeMs: 1_700_000_000_000 };
     expect(decodeProperties(wire(staged))).toEqual(staged);
+  });
+
+  it('carries the health verdict and the failed checks with their output tails', () => {
+    const red = { ...fresh, healthVerdict: 'rolled_back', healthFailedChecks: [{ name: 'unit:web.service', outputTail: 'line 1\nconnection refused\n' }] };
+    expect(toProperties(red)).toMatchObject({ HealthVerdict: 'rolled_back', HealthFailedChecks: [['unit:web.service', 'line 1\nconnection refused\n']] });
+    expect(decodeProperties(wire(red))).toEqual(red);
+    expect(statusText(red)).toMatch(/^Health: +rolled_back\n {2}failed: +unit:web\.service: connection refused$/m);
+    expect(changedProperties(toProperties(red), toProperties(red))).toEqual({});
+    expect(changedProperties(toProperties(fresh), toProperties(red))).toEqual({ HealthVerdict: 'rolled_back', HealthFailedChecks: [['unit:web.service', 'line 1\nconnection refused\n']] });
+  });
+
+  it('reads a reply of an older agent without the health properties as "no verdict"', () => {
+    const { HealthVerdict: _v, HealthFailedChecks: _c, ...older } = wire(fresh);
+    expect(decodeProperties(older)).toEqual(fresh);
   });
 
   it('truncates the check time to whole seconds', () => {
@@ -49,6 +65,7 @@ describe('agent/operator D-Bus encoding', () => {
     ['missing property', (({ StatusText: _s, ...rest }) => rest)(wire(fresh)), /property StatusText/],
     ['bad time', { ...wire(fresh), LastCheckTime: new dbus.Variant('s', 'x') }, /LastCheckTime: expected uint64/],
     ['unknown strategy', { ...wire(fresh), Strategy: new dbus.Variant('s', 'yolo') }, /unknown strategy 'yolo'/],
+    ['health checks not pairs', { ...wire(fresh), HealthFailedChecks: new dbus.Variant('as', ['x']) }, /HealthFailedChecks: expected an array/],
   ])('rejects a malformed reply (%s) with a typed error', (_name, raw, msg) => {
     expect(() => decodeProperties(raw)).toThrow(msg);
     expect(() => decodeProperties(raw)).toThrow(DbusClientError);
@@ -77,7 +94,7 @@ describe('agent/operator CLI support', () => {
 
   it('shows never-checked and empty values readably', () => {
     expect(statusText(fresh)).toBe(
-      ['State:      initialized', 'Status:     -', 'Strategy:   immediate', 'Booted:     -', 'Checksum:   -', 'Target:     -', 'Staged:     -', 'Last check: never'].join('\n'),
+      ['State:      initialized', 'Status:     -', 'Strategy:   immediate', 'Booted:     -', 'Checksum:   -', 'Target:     -', 'Staged:     -', 'Last check: never', 'Health:     -'].join('\n'),
     );
   });
 });

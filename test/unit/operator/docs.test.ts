@@ -21,11 +21,11 @@ describe('docs/org.altlinux.Updated1.xml', () => {
     const props = [...xml.matchAll(/<property name="(\w+)"/g)].map((m) => m[1]).sort();
     expect(props).toEqual(
       Object.keys(
-        toProperties({ state: '', bootedVersion: null, bootedChecksum: null, targetVersion: null, stagedVersion: null, lastCheckTimeMs: null, strategy: 'immediate', statusText: '' }),
+        toProperties({ state: '', bootedVersion: null, bootedChecksum: null, targetVersion: null, stagedVersion: null, lastCheckTimeMs: null, strategy: 'immediate', statusText: '', healthVerdict: null, healthFailedChecks: [] }),
       ).sort(),
     );
     const members = [...xml.matchAll(/-->\s*\n\s*<(property|method) name="(\w+)"/g)].map((m) => m[2]);
-    expect(members).toHaveLength(10);
+    expect(members).toHaveLength(12);
   });
 });
 
