@@ -100,13 +100,28 @@ export interface StaticServer {
   readonly server: Server;
   /** When set, every request is answered with this status instead of the file. */
   failWith: number | null;
+  /**
+   * Holds every later request whose path matches `path` unanswered until {@link StaticServer.release}
+   * (a pull that is in flight for as long as a test needs, e.g. to kill a process mid-stage).
+   */
+  hold(path: RegExp): void;
+  /** Answers the held requests and stops holding. */
+  release(): void;
+  /** How many requests were held since the last {@link StaticServer.hold}. */
+  readonly held: number;
   close(): Promise<void>;
 }
 
 /** Serves `dir` read-only over HTTP on `host` (default 127.0.0.1) and an ephemeral port. */
 export async function serveDir(dir: string, opts: { host?: string } = {}): Promise<StaticServer> {
   const host = opts.host ?? '127.0.0.1';
-  const state: { failWith: number | null } = { failWith: null };
+  const state: { failWith: number | null; hold: RegExp | null; gate: Promise<void>; open: () => void; held: number } = {
+    failWith: null,
+    hold: null,
+    gate: Promise.resolve(),
+    open: () => undefined,
+    held: 0,
+  };
   const server = createServer((req, res) => {
     void (async () => {
       if (state.failWith !== null) {
@@ -114,6 +129,10 @@ export async function serveDir(dir: string, opts: { host?: string } = {}): Promi
         return;
       }
       const rel = normalize(decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/')).replace(/^(\.\.[/\\])+/, '');
+      if (state.hold?.test(rel) === true) {
+        state.held += 1;
+        await state.gate;
+      }
       const file = join(dir, rel);
       try {
         const st = await stat(file);
@@ -137,8 +156,22 @@ export async function serveDir(dir: string, opts: { host?: string } = {}): Promi
     set failWith(v) {
       state.failWith = v;
     },
+    hold(path) {
+      state.open();
+      state.hold = path;
+      state.held = 0;
+      state.gate = new Promise<void>((resolve) => (state.open = resolve));
+    },
+    release() {
+      state.hold = null;
+      state.open();
+    },
+    get held() {
+      return state.held;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        state.open();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
