@@ -1,6 +1,7 @@
 // FleetLock HTTP client (adapter: undici types stay in this file). Speaks the protocol exactly as
 // Zincati does, plus an optional bearer token for servers that require one (alt-fleetlockd groups).
 import { Agent, request, type Dispatcher } from 'undici';
+import { startDeadline } from '../common/deadline.js';
 import { tlsFailure } from '../tls/classify.js';
 import { isClosedSocket, probeTls } from '../tls/probe.js';
 import { tlsConnectOptions, type ClientTls } from '../tls/trust.js';
@@ -130,15 +131,17 @@ export async function jsonRequest(req: {
   tls?: ClientTls;
 }): Promise<unknown> {
   let res: Dispatcher.ResponseData;
+  const deadline = startDeadline(req.timeoutMs, req.signal);
   try {
     res = await request(req.url, {
       method: req.method,
       headers: req.headers,
       ...(req.body === undefined ? {} : { body: req.body }),
-      signal: req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]) : AbortSignal.timeout(req.timeoutMs),
+      signal: deadline.signal,
       ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
     });
   } catch (err: unknown) {
+    deadline.done();
     // A TLS failure says which check failed; the kind stays Zincati's client_failed_request.
     const ctx = { caKey: 'updates.fleet_lock.ca_file', certKey: 'updates.fleet_lock.client_cert_file', presentedCert: (req.tls?.cert ?? null) !== null };
     // A refused client certificate shows only as a closed socket: ask the server once why.
@@ -151,7 +154,9 @@ export async function jsonRequest(req: {
       cause: tlsErr ?? err,
     });
   }
-  const text = await readCapped(res.body, MAX_ERROR_BODY).catch(() => '');
+  const text = await readCapped(res.body, MAX_ERROR_BODY)
+    .catch(() => '')
+    .finally(() => deadline.done());
   const decoded = decodeJson(text);
   if (res.statusCode >= 200 && res.statusCode < 300) return decoded;
   const err = parseErrorBody(decoded);

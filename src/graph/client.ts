@@ -1,6 +1,7 @@
 // Cincinnati HTTP client (zincati-behaviour.md §3.1-3.3). The only file that touches undici: its
 // types never leave it. Every failure becomes a GraphError whose `kind` is Zincati's metric label.
 import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
+import { startDeadline } from '../common/deadline.js';
 import { tlsFailure } from '../tls/classify.js';
 import { tlsConnectOptions, type ClientTls } from '../tls/trust.js';
 import { GraphError } from './errors.js';
@@ -159,8 +160,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_GRAPH_BYTES;
 
   async function get(url: URL, signal?: AbortSignal): Promise<Graph> {
-    const timeout = AbortSignal.timeout(totalMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const deadline = startDeadline(totalMs, signal);
     let status: number;
     let buf: Buffer | null;
     try {
@@ -168,7 +168,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         method: 'GET',
         headers: { accept: 'application/json' },
         dispatcher,
-        signal: combined,
+        signal: deadline.signal,
         headersTimeout: totalMs,
         bodyTimeout: totalMs,
       });
@@ -184,9 +184,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     } catch (err: unknown) {
       if (err instanceof GraphError) throw err;
       // A TLS failure says which check failed; it stays a GRAPH_REQUEST (retried next tick, Zincati's kind).
-      const tlsErr = timeout.aborted ? null : tlsFailure(err, { caKey: 'cincinnati.ca_file' });
-      const why = timeout.aborted ? `timed out after ${totalMs} ms` : tlsErr ? tlsErr.message : err instanceof Error ? err.message : String(err);
+      const tlsErr = deadline.timedOut ? null : tlsFailure(err, { caKey: 'cincinnati.ca_file' });
+      const why = deadline.timedOut ? `timed out after ${totalMs} ms` : tlsErr ? tlsErr.message : err instanceof Error ? err.message : String(err);
       throw new GraphError('GRAPH_REQUEST', `client-side error: GET ${url.origin}${url.pathname} failed: ${why}`, { cause: tlsErr ?? err });
+    } finally {
+      deadline.done();
     }
     if (status < 200 || status >= 300) throw httpError(status, buf);
     return parseGraphText(buf!);
