@@ -1,12 +1,18 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --liftoff-only --no-opt
+#!/usr/bin/env -S node --max-semi-space-size=1 --liftoff-only --no-opt --no-sparkplug --expose-gc --compact-on-every-full-gc
 // The flags above keep an agent that idles for minutes between short polls small. NODE_OPTIONS
-// refuses the last two and setFlagsFromString after start-up does not give their saving, so they
+// refuses most of them and setFlagsFromString after start-up does not give their saving, so they
 // live in the entry point itself; tests spawn the agent with them (test/helpers/testbed-node.ts):
 // --max-semi-space-size=1: a 1 MiB young generation; the default 16 MiB stays resident.
 // --liftoff-only: undici's llhttp WebAssembly parser stays in the baseline tier; tiering it up costs
 //   about 10 MiB that is never returned, for a parser that reads a few KiB per poll.
 // --no-opt: no TurboFan for JavaScript (about 5 MiB); a 10,000-release graph then selects in ~70 ms
-//   instead of ~30 ms, once per poll. Measured by bench/agent-idle.mjs (docs/development/benchmarks.md).
+//   instead of ~30 ms, once per poll.
+// --no-sparkplug: no baseline compiler either (about 0.7 MiB of code space); JavaScript stays in
+//   the interpreter, which is fast enough for one short poll per steady interval.
+// --expose-gc: the agent collects its garbage after each tick (idle-gc.ts); without it the old
+//   generation climbs by ~10 MiB of promoted poll garbage before V8 collects it on its own.
+// --compact-on-every-full-gc: that collection also compacts, so freed pages go back to the system.
+// Measured by bench/agent-idle.mjs (docs/development/benchmarks.md).
 // alt-updated: the update agent daemon. Parses flags, loads and validates configuration, tells
 // systemd READY=1, waits for the update backend, composes the agent (compose.ts) and runs it until
 // SIGTERM. Exit codes: 0 after a
@@ -21,6 +27,7 @@ import { createOstreeClient } from '../ostree/client/index.js';
 import type { DeploymentSet } from '../ostree/deployment.js';
 import { ostreePort } from './adapters/ostree.js';
 import { composeAgent } from './compose.js';
+import { createIdleCollector } from './idle-gc.js';
 import { createAgentMetrics } from './operator/metrics.js';
 import { createNotifier } from './operator/notify.js';
 import { startOperatorSurface } from './operator/surface.js';
@@ -145,9 +152,14 @@ async function main(argv: string[]): Promise<number> {
     await ostree.close().catch(() => undefined);
     return 1;
   }
-  const unsubscribe = agent.onChange(() => surface.publish());
+  const idleGc = createIdleCollector({ gc: (globalThis as { gc?: () => void }).gc });
+  const unsubscribe = agent.onChange(() => {
+    surface.publish();
+    idleGc.afterTick();
+  });
   await agent.run(abort.signal);
   unsubscribe();
+  idleGc.close();
   await surface.close();
   await composed.close();
   await ostree.close().catch(() => undefined);

@@ -93,7 +93,7 @@ describe('systemd units', () => {
     // launcher scripts/install.sh writes with the same FLAGS); node refuses unknown or misspelt flags.
     const text = await readFile(ALT_UPDATED, 'utf8');
     expect(shebangNodeArgs(text)).toEqual(ALT_UPDATED_NODE_ARGS);
-    expect(ALT_UPDATED_NODE_ARGS).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--liftoff-only', '--no-opt']));
+    expect(ALT_UPDATED_NODE_ARGS).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--liftoff-only', '--no-opt', '--no-sparkplug', '--expose-gc', '--compact-on-every-full-gc']));
     const unit = await readFile(join(UNITS, 'alt-updated.service'), 'utf8');
     expect(unit).not.toMatch(/^Environment=.*NODE_OPTIONS/m);
     const mode = (await stat(ALT_UPDATED)).mode & 0o7777;
