@@ -203,6 +203,7 @@ export class Agent implements OperatorPort {
     let delayMs = nextDelayMs(prev, next, {
       steadyIntervalSecs: deps.settings.agent.timing.steadyIntervalSecs,
       stagedIntervalSecs: deps.settings.agent.timing.stagedIntervalSecs,
+      postponementSecs: deps.settings.agent.timing.postponementIntervalSecs,
       random: deps.random,
       nowMs: after,
       // Only a staged update waits for the strategy's clock; the scan is skipped elsewhere.

@@ -22,7 +22,6 @@ import {
 import type { AgentEvent } from './events.js';
 import type { Logger } from './ports.js';
 import { MAX_POSTPONEMENTS, type AgentState } from './state.js';
-import { POSTPONEMENT_SECS } from './timing.js';
 
 type Staged = Extract<AgentState, { kind: 'update_staged' }>;
 type BlockReason = Extract<AgentEvent, { type: 'finalization_blocked' }>['reason'];
@@ -248,12 +247,13 @@ async function checkSessions(state: Staged, deps: AgentDeps, log: Logger): Promi
     return null;
   }
   const left = state.postponementsLeft;
+  const every = deps.settings.agent.timing.postponementIntervalSecs;
   if (left === MAX_POSTPONEMENTS) {
-    log.warn({ event: 'grace_period_started' }, `interactive sessions detected, entering grace period (maximum ${(MAX_POSTPONEMENTS * POSTPONEMENT_SECS) / 60} minutes)`);
+    log.warn({ event: 'grace_period_started' }, `interactive sessions detected, entering grace period (maximum ${graceText(MAX_POSTPONEMENTS * every)})`);
   } else if (left === 1) {
     log.warn({ event: 'grace_period_last' }, 'last attempt to wait for the end of all interactive sessions');
   }
-  const message = postponementWarning(state.release, left, POSTPONEMENT_SECS);
+  const message = postponementWarning(state.release, left, every);
   if (message !== null) {
     try {
       await deps.sessions.warn(message);
@@ -268,6 +268,11 @@ async function checkSessions(state: Staged, deps: AgentDeps, log: Logger): Promi
     `reboot postponed for ${sessions.length} interactive session(s), ${left - 1} postponement(s) left`,
   );
   return { type: 'reboot_postponed' };
+}
+
+/** A grace period for the log: whole minutes as Zincati words it ("10 minutes"), otherwise seconds. */
+function graceText(secs: number): string {
+  return secs % 60 === 0 ? `${secs / 60} minutes` : `${secs} s`;
 }
 
 async function releaseSlot(deps: AgentDeps, log: Logger, signal?: AbortSignal): Promise<void> {

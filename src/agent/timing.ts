@@ -4,7 +4,7 @@ import type { AgentState } from './state.js';
 
 /** Default interval for every state that is not steady polling, in seconds (Zincati: 300). */
 export const DEFAULT_REFRESH_SECS = 300;
-/** Tick interval while waiting for users or a block inhibitor, in seconds, no jitter (Zincati: 60). */
+/** Default tick interval while waiting for users or a block inhibitor, in seconds, no jitter (Zincati: 60). */
 export const POSTPONEMENT_SECS = 60;
 /** Tick interval once the agent reached its end state, in seconds (Zincati: 3 h). */
 export const END_STATE_SECS = 10_800;
@@ -30,6 +30,8 @@ export interface TimingInputs {
   readonly steadyIntervalSecs: number;
   /** `agent.timing.staged_interval_secs`: retry interval while staged and held back. @default 300 */
   readonly stagedIntervalSecs?: number;
+  /** `agent.timing.postponement_interval_secs`: interval while users or an inhibitor hold the reboot. @default 60 */
+  readonly postponementSecs?: number;
   /** Uniform random number in [0, 1). */
   readonly random: () => number;
   /** Now, in ms since the epoch. */
@@ -82,7 +84,7 @@ function baseDelaySecs(cur: AgentState, inputs: TimingInputs): number {
     case 'no_new_update':
       return withJitterSecs(inputs.steadyIntervalSecs, inputs.random);
     case 'update_staged':
-      if (cur.waiting === 'active_sessions' || cur.waiting === 'block_inhibitor') return POSTPONEMENT_SECS;
+      if (cur.waiting === 'active_sessions' || cur.waiting === 'block_inhibitor') return inputs.postponementSecs ?? POSTPONEMENT_SECS;
       return withJitterSecs(inputs.stagedIntervalSecs ?? DEFAULT_REFRESH_SECS, inputs.random);
     case 'end':
       return withJitterSecs(END_STATE_SECS, inputs.random);

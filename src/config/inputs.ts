@@ -11,6 +11,7 @@ import { lineOf } from './toml-lines.js';
 export const SCALAR_KEYS = [
   'agent.timing.steady_interval_secs',
   'agent.timing.staged_interval_secs',
+  'agent.timing.postponement_interval_secs',
   'agent.metrics.listen',
   'cincinnati.base_url',
   'cincinnati.ca_file',

@@ -19,7 +19,7 @@ export interface WindowJson {
 /** Settings in TOML naming, as printed by `config show --json`. */
 export interface SettingsJson {
   /** `[agent]`. */
-  agent: { timing: { steady_interval_secs: number; staged_interval_secs: number }; metrics: { listen: string | null } };
+  agent: { timing: { steady_interval_secs: number; staged_interval_secs: number; postponement_interval_secs: number }; metrics: { listen: string | null } };
   /** `[cincinnati]`. */
   cincinnati: { base_url: string | null; ca_file: string | null };
   /** `[identity]`. */
@@ -50,7 +50,14 @@ export interface SettingsJson {
 export function settingsToJson(settings: Settings, fragments: readonly string[]): SettingsJson {
   const { agent, cincinnati, identity, updates, health } = settings;
   return {
-    agent: { timing: { steady_interval_secs: agent.timing.steadyIntervalSecs, staged_interval_secs: agent.timing.stagedIntervalSecs }, metrics: { listen: agent.metrics.listen } },
+    agent: {
+      timing: {
+        steady_interval_secs: agent.timing.steadyIntervalSecs,
+        staged_interval_secs: agent.timing.stagedIntervalSecs,
+        postponement_interval_secs: agent.timing.postponementIntervalSecs,
+      },
+      metrics: { listen: agent.metrics.listen },
+    },
     cincinnati: { base_url: cincinnati.baseUrl, ca_file: cincinnati.caFile },
     identity: {
       group: identity.group,

@@ -8,7 +8,7 @@ import { MAX_WINDOW_MINUTES, normaliseDays, parseStartTime, parseWeekday } from 
 
 /** Defaults applied when no fragment sets a key (Zincati's, plus the ALT extras). */
 export const DEFAULT_SETTINGS: Settings = deepFreeze({
-  agent: { timing: { steadyIntervalSecs: 300, stagedIntervalSecs: 300 }, metrics: { listen: null } },
+  agent: { timing: { steadyIntervalSecs: 300, stagedIntervalSecs: 300, postponementIntervalSecs: 60 }, metrics: { listen: null } },
   cincinnati: { baseUrl: null, caFile: null },
   identity: { group: 'default', nodeUuid: null, rolloutWariness: null, stream: null },
   updates: {
@@ -126,6 +126,11 @@ export function validateSettings(inputs: Inputs): Settings {
 
   const steadyIntervalSecs = get('agent.timing.steady_interval_secs', (l) => int(l, 1, 2 ** 31, 'an integer > 0 (seconds)'), D.agent.timing.steadyIntervalSecs);
   const stagedIntervalSecs = get('agent.timing.staged_interval_secs', (l) => int(l, 1, 2 ** 31, 'an integer > 0 (seconds)'), D.agent.timing.stagedIntervalSecs);
+  const postponementIntervalSecs = get(
+    'agent.timing.postponement_interval_secs',
+    (l) => int(l, 1, 86_400, 'an integer from 1 to 86400 (seconds)'),
+    D.agent.timing.postponementIntervalSecs,
+  );
   const listen = optStr('agent.metrics.listen', isListenAddress, 'an address "HOST:PORT"');
   const cincinnatiUrl = optStr('cincinnati.base_url', isHttpUrlTemplate, 'an http(s) URL');
   const group = get('identity.group', (l) => str(l, (s) => GROUP_RE.test(s), `a group matching ${GROUP_RE.source}`), D.identity.group);
@@ -186,7 +191,7 @@ export function validateSettings(inputs: Inputs): Settings {
   }
 
   return deepFreeze({
-    agent: { timing: { steadyIntervalSecs, stagedIntervalSecs }, metrics: { listen } },
+    agent: { timing: { steadyIntervalSecs, stagedIntervalSecs, postponementIntervalSecs }, metrics: { listen } },
     cincinnati: { baseUrl: cincinnatiUrl, caFile: cincinnatiCa },
     identity: { group, nodeUuid, rolloutWariness, stream },
     updates: {

@@ -32,6 +32,11 @@ export interface Settings {
        * finalization) holds it back, in seconds; Zincati's fixed 300 s. @default 300
        */
       readonly stagedIntervalSecs: number;
+      /**
+       * Pause between reboot attempts while interactive sessions or a block inhibitor hold a
+       * staged update back, in seconds; the users' grace period is 10 of them. Zincati's fixed 60 s. @default 60
+       */
+      readonly postponementIntervalSecs: number;
     };
     readonly metrics: {
       /** Optional loopback TCP listener for Prometheus, `HOST:PORT`; null = socket only. @default null */

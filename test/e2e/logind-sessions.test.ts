@@ -2,9 +2,9 @@
 // pty (`su -l` under `script`, through nsenter) postpones the reboot and its terminal receives the
 // agent's broadcast; a `systemd-inhibit --mode=block --what=shutdown` holds the reboot across ticks
 // until it is released. Everything is asserted on journal records (`journalctl -o json` in the node)
-// and on what the pty showed; the waits poll those with deadlines. The grace period itself (10
-// postponements of 60 s) is not configurable; the test ends each hold itself and lets the agent's
-// next 60 s re-check notice.
+// and on what the pty showed; the waits poll those with deadlines. The re-check interval while held
+// is `agent.timing.postponement_interval_secs`, 12 s here (a grace period of 2 minutes instead of
+// 10); the test ends each hold itself and lets the agent's next re-check notice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,7 +110,7 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
       name: 'node1',
       repoUrl: http.url,
       trusted: key,
-      configToml: ['[cincinnati]', `base_url = "${graphd.url}"`, '[agent.timing]', 'steady_interval_secs = 2', 'staged_interval_secs = 2', '[updates]', 'strategy = "immediate"', ''].join('\n'),
+      configToml: ['[cincinnati]', `base_url = "${graphd.url}"`, '[agent.timing]', 'steady_interval_secs = 2', 'staged_interval_secs = 2', 'postponement_interval_secs = 12', '[updates]', 'strategy = "immediate"', ''].join('\n'),
     });
     await node.start();
   }, 600_000);
@@ -155,13 +155,13 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
       new RegExp(
         `\\nBroadcast message from alt-updated at \\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC:\\r+\\n` +
           `New update ${V1.replace(/\./g, '\\.')} is available and has been deployed\\.\\r+\\n` +
-          'If permitted by the update strategy, alt-updated will reboot into this update when all interactive users have logged out, or in 10 minutes, whichever comes earlier\\. ' +
+          'If permitted by the update strategy, alt-updated will reboot into this update when all interactive users have logged out, or in 2 minutes, whichever comes earlier\\. ' +
           'Please log out of all active sessions in order to let the auto-update process continue\\.\\r+\\n',
       ),
     );
     expect(n.boots).toHaveLength(1);
 
-    // Log out: logind removes the session, and the agent's next 60 s re-check finalizes.
+    // Log out: logind removes the session, and the agent's next re-check (12 s) finalizes.
     pty.child.stdin!.end('exit\n');
     const removed = await awaitRecord('logind to remove the session', ['-u', 'systemd-logind'], (r) => r.MESSAGE === `Removed session ${id}.`, 60_000);
     await n.waitBooted(2, 240_000);
@@ -187,7 +187,7 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
     const blocked = (r: JournalRecord): boolean => eventOf(r) === 'reboot_blocked';
     const first = await awaitRecord('the reboot to be blocked', ['-u', 'alt-updated'], blocked, 120_000);
     expect(first.MESSAGE).toMatch(/^reboot blocked by 1 shutdown inhibitor\(s\): realnode-test: held by the test \(shutdown\) /);
-    // Held across ticks: the next re-check (60 s later) is blocked again, and the node has not rebooted.
+    // Held across ticks: the next re-check (12 s later) is blocked again, and the node has not rebooted.
     await waitFor('a second blocked re-check', async () => (await agentLog('0')).filter(blocked).length >= 2, 150_000);
     expect(n.boots).toHaveLength(2);
     expect((await agentLog('0')).map(eventOf)).not.toContain('update_finalizing');

@@ -25,7 +25,7 @@ export function testSettings(over: {
   timeZone?: string;
 } = {}): Settings {
   return {
-    agent: { timing: { steadyIntervalSecs: over.steadyIntervalSecs ?? 300, stagedIntervalSecs: over.stagedIntervalSecs ?? 300 }, metrics: { listen: null } },
+    agent: { timing: { steadyIntervalSecs: over.steadyIntervalSecs ?? 300, stagedIntervalSecs: over.stagedIntervalSecs ?? 300, postponementIntervalSecs: 60 }, metrics: { listen: null } },
     cincinnati: { baseUrl: 'http://127.0.0.1:1/', caFile: null },
     identity: { group: 'default', nodeUuid: null, rolloutWariness: null, stream: null },
     updates: {

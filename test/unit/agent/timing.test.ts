@@ -94,6 +94,11 @@ describe('src/agent/timing', () => {
     expect(nextDelayMs(S.usDenied, S.usPostponed, { ...inputs(fixed(0)), stagedIntervalSecs: 20 })).toBe(60_000);
   });
 
+  it('waits for users and inhibitors at agent.timing.postponement_interval_secs when configured, without jitter', () => {
+    expect(nextDelayMs(S.usDenied, S.usPostponed, { ...inputs(seededRandom(7)), postponementSecs: 5 })).toBe(5_000);
+    expect(nextDelayMs(S.usDenied, S.usDenied, { ...inputs(fixed(0)), postponementSecs: 5 })).toBe(300_000);
+  });
+
   it.each([
     [1, 1],
     [2, 2],

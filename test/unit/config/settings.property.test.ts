@@ -91,7 +91,7 @@ function expected(frags: Frag[]): Settings | { errorKey: string } {
   const fleetLockUrl = last('fleetLockUrl') ?? null;
   if (strategy === 'fleet_lock' && fleetLockUrl === null) return { errorKey: 'updates.fleet_lock.base_url' };
   return {
-    agent: { timing: { steadyIntervalSecs: last('interval') ?? 300, stagedIntervalSecs: 300 }, metrics: { listen: last('listen') ?? null } },
+    agent: { timing: { steadyIntervalSecs: last('interval') ?? 300, stagedIntervalSecs: 300, postponementIntervalSecs: 60 }, metrics: { listen: last('listen') ?? null } },
     cincinnati: { baseUrl: last('cincinnati') ?? null, caFile: null },
     identity: {
       group: last('group') ?? 'default',
