@@ -180,8 +180,9 @@ describe.skipIf(unavailable !== null)('real node: alt-updated.service and alt-os
     // The staged deployment first, then the booted one.
     expect(status).toMatch(/^ {2}altcos [0-9a-f]+\.\d \(staged\)\n\s+Version: 20261115\.0\.0$/m);
     expect(status).toMatch(/^\* altcos [0-9a-f]+\.\d\n\s+Version: 20261101\.0\.0$/m);
-    const backend = await show('alt-ostreed', ['ActiveState', 'Type', 'User', 'ProtectSystem', 'NRestarts']);
-    expect(backend).toMatchObject({ ActiveState: 'active', Type: 'dbus', NRestarts: '0' });
+    // The installed sandbox is in force (a drop-in or a stripped unit would not prove anything).
+    const backend = await show('alt-ostreed', ['ActiveState', 'Type', 'NRestarts', 'ProtectHome', 'PrivateTmp', 'NoNewPrivileges', 'ProtectControlGroups']);
+    expect(backend).toMatchObject({ ActiveState: 'active', Type: 'dbus', NRestarts: '0', ProtectHome: 'yes', PrivateTmp: 'yes', NoNewPrivileges: 'yes', ProtectControlGroups: 'yes' });
     // No reboot: the window is days away.
     expect(node!.boots.length).toBe(1);
     expect(await agentEvents()).not.toContain('stage_failed');
