@@ -94,8 +94,8 @@ function journalTail(node: RealNode): () => Promise<JournalRecord[]> {
 
 /**
  * Runs the demo on real nodes; resolves with the exit code (0: every node arrived, and with
- * fleet_lock never more than `slots` between lock and steady). A machine that cannot boot real
- * nodes gets one line on `err` and exit code 1, before anything is built.
+ * fleet_lock never more than `slots` between lock and steady; 130: interrupted). A machine that
+ * cannot boot real nodes gets one line on `err` and exit code 1, before anything is built.
  */
 export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Promise<number> {
   const cannot = await (io.probe ?? realNodeUnavailable)();
@@ -118,16 +118,22 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
   let graphd: Awaited<ReturnType<typeof startTestGraphd>> | null = null;
   let fleetlockd: Spawned | null = null;
   const nodes: RealNode[] = [];
+  // Ctrl-C once: stop waiting, power the nodes off and remove them (a node left running would hold
+  // its netns and sysroot copy until the next run's sweep); twice: quit at once.
   let interrupted = false;
   const onSignal = (): void => {
+    if (interrupted) process.exit(130);
     interrupted = true;
+    io.err('demo: stopping the nodes (again to quit at once)');
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
+    // Minutes of silence on a first run otherwise: say what is happening before it happens.
+    say(`${stamp()} node image: checking the cache in ${CACHE_DIR} (a first run builds it: debootstrap and ostree, minutes)`);
     const image = await ensureImage(scratch);
     const how = image.built.length > 0 ? `built (${image.built.join(' + ')})` : 'from the cache';
-    say(`${stamp()} node image ${how} in ${image.buildSecs.toFixed(1)} s (${CACHE_DIR})`);
+    say(`${stamp()} node image ${how} in ${image.buildSecs.toFixed(1)} s`);
     const probe = await nspawnProbe(image);
     if (probe !== null) {
       io.err(unavailableLine(probe));
@@ -164,6 +170,7 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
     }
     await Promise.all(nodes.map((n) => n.start()));
     await Promise.all(nodes.map((n) => n.waitBooted(1, 180_000)));
+    if (interrupted) return 130;
     say(`${stamp()} ${o.nodes} node(s) booted ${VERSIONS[0]} (systemd-nspawn, real systemd); committing ${VERSIONS[1]} (barrier) and ${VERSIONS[2]}`);
     await repo.release(VERSIONS[1], '2026-11-15 00:00:00 +0000');
     await repo.release(VERSIONS[2], '2026-11-22 00:00:00 +0000');
@@ -181,6 +188,8 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
     };
     let ok = false;
     while (Date.now() < deadline && !interrupted) {
+      // This poll's lines of every node, printed in journal-time order (the nodes are read in turn).
+      const lines: { at: number; line: string }[] = [];
       for (const n of nodes) {
         for (const rec of await tails.get(n.name)!()) {
           // `-u` also matches systemd's own lines about the units (Starting..., cgroup warnings): skip them.
@@ -190,7 +199,7 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
           const { msg, fields } = parseJournalMessage(rec.MESSAGE ?? '');
           if (fields.event !== undefined) timeline.push({ t: at - t0, node: who, event: fields.event, release: fields.release ?? null });
           if (fields.event === 'no_update') arrivedAt.set(n.name, at);
-          if (Number(rec.PRIORITY ?? '6') <= 6 && fields.component !== 'ostree.client') say(`${stamp(at)} [${who}] ${msg}`);
+          if (Number(rec.PRIORITY ?? '6') <= 6 && fields.component !== 'ostree.client') lines.push({ at, line: `${stamp(at)} [${who}] ${msg}` });
         }
         // A new boot is a reboot; it counts once its root is there to read the version from.
         const boot = n.boots.at(-1);
@@ -199,10 +208,11 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
           if (version !== null) {
             seenBoots.set(n.name, boot.index);
             timeline.push({ t: boot.startedAt - t0, node: n.name, event: 'rebooted', release: version });
-            say(`${stamp(boot.startedAt)} [${n.name}] --- rebooted into ${version} ---`);
+            lines.push({ at: boot.startedAt, line: `${stamp(boot.startedAt)} [${n.name}] --- rebooted into ${version} ---` });
           }
         }
       }
+      for (const l of lines.sort((a, b) => a.at - b.at)) say(l.line);
       if ((await Promise.all(nodes.map(done))).every(Boolean)) {
         ok = true;
         break;
@@ -210,7 +220,8 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
       await new Promise((r) => setTimeout(r, 500));
     }
     if (!ok) {
-      io.err(interrupted ? 'demo: interrupted; stopping the nodes' : `demo: not every node arrived within ${o.timeoutSecs} s`);
+      if (interrupted) return 130;
+      io.err(`demo: not every node arrived within ${o.timeoutSecs} s`);
       for (const n of nodes) if (!(await done(n))) io.err(`--- ${n.name} ---\n${await n.diagnose().catch((e: unknown) => String(e))}`);
     }
     const finals = await Promise.all(nodes.map((n) => n.bootedVersion().catch(() => 'unknown')));
