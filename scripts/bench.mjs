@@ -19,7 +19,8 @@ const results = [];
 let failed = 0;
 for (const f of files) {
   // realnode.mjs boots a real node through ten reboots and may build its image first.
-  const timeout = f === 'realnode.mjs' ? 1_200_000 : 300_000;
+  // agent-idle soaks 10,000 polls (ALT_BENCH_POLLS) and 2,000 more: minutes on a busy machine.
+  const timeout = f === 'realnode.mjs' ? 1_200_000 : f === 'agent-idle.mjs' ? 900_000 : 300_000;
   const r = spawnSync(process.execPath, [join(root, 'bench', f)], { cwd: root, encoding: 'utf8', timeout });
   const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{'));
   if (r.status !== 0 || lines.length === 0) {
