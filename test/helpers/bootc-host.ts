@@ -142,6 +142,8 @@ export interface BootcHostOptions {
   readonly trusted: SigningKey;
   /** bootc version the stand-in impersonates. @default "1.12.0" */
   readonly version?: string;
+  /** The stand-in has `switch --download-only` / `--from-downloaded` (bootc-dev/bootc#2342). @default false */
+  readonly switchDownloadOnly?: boolean;
 }
 
 /** Installs `image` into a new sysroot with the stand-in and fake-boots it. */
@@ -179,6 +181,7 @@ export async function createBootcHost(opts: BootcHostOptions): Promise<BootcTest
       state: join(base, 'bootc-standin-state.json'),
       work: join(base, 'work'),
       version: opts.version ?? '1.12.0',
+      switchDownloadOnly: opts.switchDownloadOnly ?? false,
     }),
   );
   const bootc = join(base, 'bin/bootc');

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_VERSION_LABEL } from '../../src/graph-server/oci/config.js';
-import { buildOsImage, createBootcHost, createSignatureStore, pushImage, type BootcTestHost, type OsImage, type SignatureStore } from './bootc-host.js';
+import { buildOsImage, createBootcHost, createSignatureStore, pushImage, type BootcHostOptions, type BootcTestHost, type OsImage, type SignatureStore } from './bootc-host.js';
 import { startTestGraphd } from './graphd.js';
 import { startRegistry, type TestRegistry } from './oci-registry.js';
 import { createSigningKey, type SigningKey } from './signing.js';
@@ -32,8 +32,8 @@ export interface OciWorld {
   readonly imageName: string;
   /** Builds (once) and pushes `version` signed under `tag` (default: the version itself, a release tag). */
   push(version: string, tag?: string): Promise<OsImage>;
-  /** A bootc host installed from `<imageName>:<tag>` (default {@link OCI_TAG}). */
-  host(tag?: string): Promise<BootcTestHost>;
+  /** A bootc host installed from `<imageName>:<tag>` (default {@link OCI_TAG}); `opts` as createBootcHost's. */
+  host(tag?: string, opts?: Pick<BootcHostOptions, 'version' | 'switchDownloadOnly'>): Promise<BootcTestHost>;
   /** Stops alt-graphd and the registry, closes the key, removes the files. */
   close(): Promise<void>;
 }
@@ -80,7 +80,7 @@ export async function createOciWorld(o: { versions: readonly string[]; barriers?
     images,
     imageName,
     push,
-    host: (tag = OCI_TAG) => createBootcHost({ registry, store, image: `${imageName}:${tag}`, trusted: key }),
+    host: (tag = OCI_TAG, hostOpts = {}) => createBootcHost({ registry, store, image: `${imageName}:${tag}`, trusted: key, ...hostOpts }),
     async close() {
       await graphd.close();
       // startTestGraphd's own directory (policies, cache): the demo runs outside a test scope.

@@ -1,6 +1,7 @@
 // The bootc driver's decisions over a scripted bootc (the adapter's runner answers from a table):
 // a host booted from a locally built image is left alone, an older bootc cannot stage locked, and
-// FinalizeDeployment takes the staged image's digest as the expected checksum.
+// FinalizeDeployment takes the staged image's digest as the expected checksum; a rebase (another image
+// name) is a `switch --download-only` keeping the booted tag and signature rule, or a typed refusal.
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/common/logger.js';
 import { BootcCli } from '../../../src/ostree/backend/bootc/cli.js';
@@ -11,8 +12,8 @@ import { OstreeCommandError } from '../../../src/ostree/backend/errors.js';
 import { deployRequest, finalizeRequest } from '../../../src/ostree/backend/requests.js';
 
 const D = (c: string): string => `sha256:${c.repeat(64)}`;
-const entry = (digest: string, checksum: string, transport = 'registry', locked = false) => ({
-  image: { image: { image: 'r:5000/alt/atomic:stable', transport, signature: 'containerPolicy' }, imageDigest: digest, version: 'v', timestamp: null, architecture: 'amd64' },
+const entry = (digest: string, checksum: string, transport = 'registry', locked = false, image = 'r:5000/alt/atomic:stable', signature: unknown = 'containerPolicy') => ({
+  image: { image: { image, transport, ...(signature === 'absent' ? {} : { signature }) }, imageDigest: digest, version: 'v', timestamp: null, architecture: 'amd64' },
   incompatible: false,
   pinned: false,
   downloadOnly: locked,
@@ -20,7 +21,7 @@ const entry = (digest: string, checksum: string, transport = 'registry', locked 
 });
 const doc = (booted: unknown, staged: unknown = null) => JSON.stringify({ apiVersion: 'org.containers.bootc/v1', kind: 'BootcHost', status: { booted, staged, rollback: null } });
 
-function world(initialStatus: string, opts: { version?: string; downloadOnly?: boolean } = {}) {
+function world(initialStatus: string, opts: { version?: string; downloadOnly?: boolean; switchDownloadOnly?: boolean; after?: string } = {}) {
   let statusJson = initialStatus;
   const calls: string[] = [];
   const runner: CommandRunner = async (argv) => {
@@ -28,8 +29,13 @@ function world(initialStatus: string, opts: { version?: string; downloadOnly?: b
     calls.push(cmd);
     if (cmd.endsWith(' --version')) return { stdout: `bootc ${opts.version ?? '1.12.0'}\n`, stderr: '' };
     if (cmd.endsWith(' upgrade --help')) return { stdout: opts.downloadOnly === false ? '--check --apply\n' : '--check --apply --download-only --from-downloaded\n', stderr: '' };
+    if (cmd.endsWith(' switch --help')) return { stdout: opts.switchDownloadOnly === true ? '--apply --transport --download-only --from-downloaded\n' : '--apply --transport --retain\n', stderr: '' };
     if (cmd.includes(' status ')) return { stdout: statusJson, stderr: '' };
-    if (cmd.includes(' upgrade')) return { stdout: '', stderr: '' };
+    if (cmd.includes(' switch ') || cmd.includes(' upgrade')) {
+      // What bootc leaves staged, for the driver's read after a staging call.
+      if (opts.after !== undefined && !cmd.includes('--from-downloaded')) statusJson = opts.after;
+      return { stdout: '', stderr: '' };
+    }
     throw new OstreeCommandError(argv, 1, `unexpected ${cmd}`);
   };
   const warnings: string[] = [];
@@ -95,5 +101,62 @@ describe('the bootc driver', () => {
       `Expected staged base checksum ${D('c')}, but found ${D('b')}`,
     );
     expect(w.reboots()).toBe(0);
+  });
+
+  describe('a rebase (the graph target under another image name)', () => {
+    const OTHER = 'r:5000/alt/atomic-next';
+    const rebaseDeploy = (digest: string) => lockedDeploy(`${OTHER}@${digest}`);
+    const mutations = (w: ReturnType<typeof world>) => w.calls.filter((c) => /bootc (switch|upgrade)(?! --help)/.test(c) || c.includes('undeploy'));
+
+    it('stages it with switch --download-only, following the booted tag in the new repository, under the booted signature rule', async () => {
+      const after = doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true, `${OTHER}:stable`));
+      const w = world(doc(entry(D('a'), 'a')), { switchDownloadOnly: true, after });
+      await w.driver.run(await w.work(), rebaseDeploy(D('b')));
+      expect(mutations(w)).toEqual([`/usr/bin/bootc switch --download-only --transport registry --enforce-container-sigpolicy ${OTHER}:stable`]);
+      expect(w.messages).toContain('Staging deployment...done (finalization locked)');
+      expect(w.reboots()).toBe(0);
+    });
+
+    it('repeats no --enforce-container-sigpolicy for a booted image bootc tracks without a declared signature', async () => {
+      const after = doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true, `${OTHER}:stable`, 'absent'));
+      const w = world(doc(entry(D('a'), 'a', 'registry', false, 'r:5000/alt/atomic:stable', 'absent')), { switchDownloadOnly: true, after });
+      await w.driver.run(await w.work(), rebaseDeploy(D('b')));
+      expect(mutations(w)).toEqual([`/usr/bin/bootc switch --download-only --transport registry ${OTHER}:stable`]);
+    });
+
+    it('pins the digest when the booted image is tracked by digest', async () => {
+      const after = doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true, `${OTHER}@${D('b')}`));
+      const w = world(doc(entry(D('a'), 'a', 'registry', false, `r:5000/alt/atomic@${D('a')}`)), { switchDownloadOnly: true, after });
+      await w.driver.run(await w.work(), rebaseDeploy(D('b')));
+      expect(mutations(w)).toEqual([`/usr/bin/bootc switch --download-only --transport registry --enforce-container-sigpolicy ${OTHER}@${D('b')}`]);
+    });
+
+    it('discards what the new tag pointed at when it is not the graph digest', async () => {
+      const after = doc(entry(D('a'), 'a'), entry(D('c'), 'c', 'registry', true, `${OTHER}:stable`));
+      const w = world(doc(entry(D('a'), 'a')), { switchDownloadOnly: true, after });
+      await expect(w.driver.run(await w.work(), rebaseDeploy(D('b')))).rejects.toThrow(`Staged image digest ${D('c')} is not the requested ${D('b')} (the tag ${OTHER}:stable moved); discarded`);
+      expect(mutations(w).at(-1)).toContain('ostree admin undeploy');
+    });
+
+    it('refuses with a typed error, running nothing, on a bootc without switch --download-only (ALT 1.16.5)', async () => {
+      const w = world(doc(entry(D('a'), 'a')), { version: '1.16.5' });
+      const err = await w.driver.run(await w.work(), rebaseDeploy(D('b'))).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'OSTREED_BOOTC_REBASE', reason: 'no_switch_download_only' });
+      expect(String((err as Error).message)).toContain(`bootc 1.16.5 has no 'switch --download-only' (bootc-dev/bootc#2342, after 1.16.5): cannot stage the rebase to ${OTHER}`);
+      expect(mutations(w)).toEqual([]);
+    });
+
+    it('refuses a host verifying through an ostree remote (bootc switch cannot keep that), running nothing', async () => {
+      const w = world(doc(entry(D('a'), 'a', 'registry', false, 'r:5000/alt/atomic:stable', { ostreeRemote: 'alt' })), { switchDownloadOnly: true });
+      await expect(w.driver.run(await w.work(), rebaseDeploy(D('b')))).rejects.toMatchObject({ code: 'OSTREED_BOOTC_REBASE', reason: 'ostree_remote_signature' });
+      expect(mutations(w)).toEqual([]);
+    });
+
+    it('keeps a same-name digest an upgrade, never a switch', async () => {
+      const after = doc(entry(D('a'), 'a'), entry(D('b'), 'b', 'registry', true));
+      const w = world(doc(entry(D('a'), 'a')), { switchDownloadOnly: true, after });
+      await w.driver.run(await w.work(), lockedDeploy(`r:5000/alt/atomic@${D('b')}`));
+      expect(mutations(w)).toEqual(['/usr/bin/bootc upgrade --download-only']);
+    });
   });
 });

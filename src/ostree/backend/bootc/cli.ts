@@ -14,6 +14,11 @@ export interface BootcCapabilities {
   readonly downloadOnly: boolean;
   /** `bootc upgrade --from-downloaded` (unlock what was downloaded; bootc >= 1.12). */
   readonly fromDownloaded: boolean;
+  /**
+   * `bootc switch --download-only` (stage another image with finalization locked): bootc-dev/bootc#2342,
+   * merged 2026-07-27, after ALT's bootc 1.16.5; without it a rebase cannot be staged locked.
+   */
+  readonly switchDownloadOnly: boolean;
 }
 
 /** One read of bootc's status. */
@@ -53,10 +58,12 @@ export class BootcCli {
           () => '',
         );
       const help = await text(['upgrade', '--help']);
+      const switchHelp = await text(['switch', '--help']);
       return {
         version: /\b(\d+\.\d+\.\d+)\b/.exec(await text(['--version']))?.[1] ?? null,
         downloadOnly: help.includes('--download-only'),
         fromDownloaded: help.includes('--from-downloaded'),
+        switchDownloadOnly: switchHelp.includes('--download-only'),
       };
     })();
     return this.#caps;
@@ -74,6 +81,14 @@ export class BootcCli {
    */
   async upgrade(flags: readonly string[], image: string, opts: CommandOptions = {}): Promise<void> {
     await this.#mutate(['upgrade', ...flags], image, opts);
+  }
+
+  /**
+   * `bootc switch <flags> <target>` (a rebase: another image name); a refusal under the signature
+   * policy becomes an ImageRefusedError naming `image`.
+   */
+  async switch(flags: readonly string[], target: string, image: string, opts: CommandOptions = {}): Promise<void> {
+    await this.#mutate(['switch', ...flags, target], image, opts);
   }
 
   /** `bootc rollback` (no `--apply`: the backend reboots through its own reboot command). */

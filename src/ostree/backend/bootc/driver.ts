@@ -1,5 +1,6 @@
 // The bootc host driver: the rpm-ostree requests alt-ostreed serves, mapped onto bootc 1.12+
-// (`upgrade --download-only` stages locked, `upgrade --from-downloaded` unlocks, `rollback`). The
+// (`upgrade --download-only` stages locked, `upgrade --from-downloaded` unlocks, `rollback`; a
+// rebase to another image name is `switch --download-only`, where bootc has it: rebase.ts). The
 // checks and failure texts follow rpm-ostree where clients match on them (operations.ts does the same
 // for plain ostree). bootc stages what the booted image's tag points at, so a requested digest is
 // verified after staging and a mismatch is discarded, never left for the next boot.
@@ -9,6 +10,7 @@ import type { DriverWork, HostDriver, HostSnapshot } from '../driver.js';
 import { TransactionFailure } from '../errors.js';
 import type { CleanupRequest, DeployRequest, FinalizeRequest, RollbackRequest, WorkRequest } from '../requests.js';
 import type { BootcCli, BootcRead } from './cli.js';
+import { planSwitch } from './rebase.js';
 import { bootcState, imageName, imageOfReference, transportRef } from './state.js';
 import type { BootcEntry, BootcHost } from './status.js';
 
@@ -57,19 +59,21 @@ export function bootcDriver(opts: BootcDriverOptions): HostDriver {
     if (!booted?.image) throw new TransactionFailure('Booted deployment is not a container image (bootc driver)');
     if (booted.image.ref.transport === 'containers-storage') throw new TransactionFailure(localImageText(booted));
     if (booted.incompatible) throw new TransactionFailure('Booted deployment has local rpm-ostree changes bootc does not understand (incompatible)');
-    const name = imageName(booted.image.ref.image);
+    const bootedName = imageName(booted.image.ref.image);
     const wanted = requestedDigest(req.revision);
-    const target = req.refspec ?? wanted?.name ?? null;
-    if (target !== null && imageName(imageOfReference(target)) !== name) {
-      throw new TransactionFailure(`Rebasing to another image is not supported by the bootc driver (booted ${name}, asked ${target})`);
-    }
-    const shown = wanted ? `${name}@${wanted.digest}` : booted.image.ref.image;
+    const asked = req.refspec ?? wanted?.name ?? null;
+    const target = asked !== null ? imageOfReference(asked) : null;
+    // A rebase (Zincati's `rpm-ostree rebase`): the graph's next release lives under another name.
+    const rebase = target !== null && imageName(target) !== bootedName;
+    const name = rebase ? imageName(target) : bootedName;
+    const shown = wanted ? `${name}@${wanted.digest}` : (target ?? booted.image.ref.image);
     const staged = host.staged;
-    if (wanted && staged?.image?.digest === wanted.digest && staged.locked === req.lockFinalization) {
+    const stagedName = staged?.image ? imageName(staged.image.ref.image) : null;
+    if (wanted && staged?.image?.digest === wanted.digest && stagedName === name && staged.locked === req.lockFinalization) {
       w.progress.message('No change.');
       return w.snapshot;
     }
-    if (wanted && booted.image.digest === wanted.digest && !staged) {
+    if (wanted && !rebase && booted.image.digest === wanted.digest && !staged) {
       w.progress.message('No change.');
       return w.snapshot;
     }
@@ -78,25 +82,33 @@ export function bootcDriver(opts: BootcDriverOptions): HostDriver {
       return w.snapshot;
     }
     const caps = await cli.capabilities();
-    if (req.lockFinalization && !caps.downloadOnly) {
+    const plan = rebase ? planSwitch(booted.image.ref, target, wanted?.digest ?? null, req.lockFinalization, caps) : null;
+    if (!rebase && req.lockFinalization && !caps.downloadOnly) {
       throw new TransactionFailure(`bootc ${caps.version ?? '(unknown version)'} has no 'upgrade --download-only' (bootc >= 1.12): cannot stage with finalization locked`);
     }
     const lineOpts = { signal: w.signal, onLine: (l: string) => w.progress.message(l) };
-    w.progress.taskBegin(`Staging ${shown}`);
-    await cli.upgrade(req.lockFinalization ? ['--download-only'] : [], shown, lineOpts);
+    w.progress.taskBegin(plan ? `Rebasing to ${plan.target} (${shown})` : `Staging ${shown}`);
+    if (plan) await cli.switch(plan.flags, plan.target, shown, lineOpts);
+    else await cli.upgrade(req.lockFinalization ? ['--download-only'] : [], shown, lineOpts);
     w.progress.taskEnd('done');
     const after = await cli.status();
     const now = after.host.staged;
+    const followed = plan?.target ?? booted.image.ref.image;
     if (!now?.image) {
-      throw new TransactionFailure(`bootc staged nothing: ${booted.image.ref.image} points at the booted image ${booted.image.digest}${wanted ? `, not ${wanted.digest}` : ''}`);
+      throw new TransactionFailure(
+        plan
+          ? `bootc staged nothing for the rebase to ${plan.target}`
+          : `bootc staged nothing: ${booted.image.ref.image} points at the booted image ${booted.image.digest}${wanted ? `, not ${wanted.digest}` : ''}`,
+      );
     }
     const discard = async (why: string): Promise<never> => {
       await cli.discardStaged();
       w.progress.message(`Discarded the staged deployment: ${why}`);
       throw new TransactionFailure(why);
     };
+    if (imageName(now.image.ref.image) !== name) await discard(`Staged image ${now.image.ref.image} is not under the requested name ${name}; discarded`);
     if (wanted && now.image.digest !== wanted.digest) {
-      await discard(`Staged image digest ${now.image.digest} is not the requested ${wanted.digest} (the tag ${booted.image.ref.image} moved); discarded`);
+      await discard(`Staged image digest ${now.image.digest} is not the requested ${wanted.digest} (the tag ${followed} moved); discarded`);
     }
     if (req.lockFinalization && !now.locked) await discard('bootc staged the image without the finalization lock; discarded');
     w.progress.message(`Staging deployment...done${req.lockFinalization ? ' (finalization locked)' : ''}`);

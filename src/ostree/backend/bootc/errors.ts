@@ -34,3 +34,21 @@ export class ImageRefusedError extends AltError {
     this.policy = policy;
   }
 }
+
+/** Why the bootc driver cannot stage a rebase (a graph target under another image name). */
+export type BootcRebaseReason = 'no_switch_download_only' | 'ostree_remote_signature' | 'transport';
+
+/**
+ * A rebase the bootc driver refuses, staging nothing: the installed bootc has no `switch
+ * --download-only` (it could only stage the other image unlocked), the booted image is verified
+ * through an ostree remote (`bootc switch` cannot carry that), or it is not a registry image.
+ */
+export class BootcRebaseError extends AltError {
+  /** Which rule refused it. */
+  readonly reason: BootcRebaseReason;
+
+  constructor(reason: BootcRebaseReason, message: string) {
+    super('OSTREED_BOOTC_REBASE', message, { kind: 'bootc_rebase' });
+    this.reason = reason;
+  }
+}

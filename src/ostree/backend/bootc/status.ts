@@ -4,8 +4,15 @@
 // missing one the driver needs, is a BootcStatusError naming the field.
 import { BootcStatusError } from './errors.js';
 
-/** How bootc verifies an image (`ImageSignature`; absent means the containers policy). */
-export type BootcSignature = { readonly kind: 'containerPolicy' } | { readonly kind: 'insecure' } | { readonly kind: 'ostreeRemote'; readonly remote: string };
+/**
+ * How bootc verifies an image (`ImageSignature`). An absent signature is read as the containers
+ * policy, marked `implied` (bootc writes none for `switch` without `--enforce-container-sigpolicy`;
+ * the pull still goes through policy.json): a rebase repeats only an explicit `containerPolicy`.
+ */
+export type BootcSignature =
+  | { readonly kind: 'containerPolicy'; readonly implied?: true }
+  | { readonly kind: 'insecure' }
+  | { readonly kind: 'ostreeRemote'; readonly remote: string };
 
 /** The transports bootc's `ImageReference.transport` names (ostree-ext's `Transport`). */
 export const BOOTC_TRANSPORTS = ['registry', 'oci', 'oci-archive', 'containers-storage', 'dir', 'docker-daemon'] as const;
@@ -91,7 +98,8 @@ function bool(o: Obj, key: string, where: string, dflt?: boolean): boolean {
 }
 
 function signature(v: unknown, where: string): BootcSignature {
-  if (v === undefined || v === null || v === 'containerPolicy') return { kind: 'containerPolicy' };
+  if (v === undefined || v === null) return { kind: 'containerPolicy', implied: true };
+  if (v === 'containerPolicy') return { kind: 'containerPolicy' };
   if (v === 'insecure') return { kind: 'insecure' };
   if (typeof v === 'object' && !Array.isArray(v)) {
     const o = v as Obj;
