@@ -47,6 +47,18 @@ export type BootAction =
 
 const short = (d: DeploymentRef): string => `${d.payload.slice(0, 12)}.${d.serial}`;
 
+/**
+ * Whether `d` is what the requested rollback made the default. A backend without an exact reorder
+ * (alt-ostreed without python3-gi's OSTree: Debian's ostree 2022.7 has no `admin set-default`)
+ * re-deploys the target commit under a new serial, so the previous release's commit counts too,
+ * unless it is the trial's own commit (a re-deploy of one commit is told apart by serial only).
+ */
+function isRollbackTarget(d: DeploymentRef | null, t: Trial): boolean {
+  const to = t.rollbackTo;
+  if (d === null || to === null) return false;
+  return sameDeployment(d, to) || (d.payload === to.payload && d.payload !== t.expected.payload);
+}
+
 /** Counts this boot as an attempt of the trial when it booted the expected deployment in a new boot. */
 export function countAttempt(trial: Trial, bootId: string, booted: DeploymentRef): Trial {
   if (!sameDeployment(trial.expected, booted) || bootId === trial.armedBootId || bootId === trial.lastBootId) return trial;
@@ -63,9 +75,9 @@ export function decideBoot(f: BootFacts): BootAction {
   const onExpected = sameDeployment(f.booted, t.expected);
 
   if (t.phase === 'rollback_requested') {
-    if (sameDeployment(f.booted, t.rollbackTo)) return { kind: 'rolled_back', healthy: f.healthy };
+    if (isRollbackTarget(f.booted, t)) return { kind: 'rolled_back', healthy: f.healthy };
     if (onExpected) {
-      if (sameDeployment(f.defaultDeployment, t.rollbackTo)) return { kind: 'reboot_after_rollback' };
+      if (isRollbackTarget(f.defaultDeployment, t)) return { kind: 'reboot_after_rollback' };
       // Requested in this boot and not done: the first Rollback may still be running in the backend;
       // a second one would swap the deployments back (no double rollback).
       if (f.bootId === t.rollbackBootId) return { kind: 'manual_intervention', reason: 'a rollback requested in this boot did not complete' };

@@ -5,6 +5,9 @@ import type { DeploymentRef, Trial } from '../../../src/health/record.js';
 const OLD: DeploymentRef = { payload: 'a'.repeat(64), serial: 0 };
 const NEW: DeploymentRef = { payload: 'b'.repeat(64), serial: 0 };
 const OLDER: DeploymentRef = { payload: 'c'.repeat(64), serial: 0 };
+const OLD_REDEPLOYED: DeploymentRef = { payload: OLD.payload, serial: 1 };
+const NEW_REDEPLOYED: DeploymentRef = { payload: NEW.payload, serial: 2 };
+const NEW_REDEPLOYED_TARGET: DeploymentRef = { payload: NEW.payload, serial: 1 };
 
 const trial = (over: Partial<Trial> = {}): Trial => ({
   release: 'v2',
@@ -48,6 +51,11 @@ describe('health/decide: the verdict on one boot', () => {
     ['rollback done but the reboot was lost: reboot only (no second rollback)', { defaultDeployment: OLD, trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'reboot_after_rollback'],
     ['rollback requested in an earlier boot and never done: roll back now', { trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'rollback'],
     ['rollback requested in this boot and not done yet: never a second Rollback', { trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-1' }) }, 'manual_intervention'],
+    // alt-ostreed without python3-gi emulates Rollback by re-deploying the previous commit (new serial);
+    // a real node booted OLD.1 after rolling back to OLD.0 and was judged a fallback (health-rollback e2e).
+    ['rollback re-deployed the target under a new serial, booted it: rolled back', { booted: OLD_REDEPLOYED, defaultDeployment: OLD_REDEPLOYED, trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'rolled_back'],
+    ['rollback re-deployed the target, the reboot was lost: reboot only (no second rollback)', { defaultDeployment: OLD_REDEPLOYED, trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'reboot_after_rollback'],
+    ['rollback target is the trial\'s own commit: a serial apart is not rolled back', { booted: NEW_REDEPLOYED, defaultDeployment: NEW, trial: trial({ attempts: 2, phase: 'rollback_requested', rollbackTo: NEW_REDEPLOYED_TARGET, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'accept_fallback'],
     ['rollback requested, booted a third deployment: fallback', { booted: OLDER, defaultDeployment: NEW, trial: trial({ phase: 'rollback_requested', rollbackTo: OLD, rollbackBootId: 'boot-2' }), bootId: 'boot-3' }, 'accept_fallback'],
   ];
   it.each(rows)('%s', (_name, over, kind) => {
