@@ -1,11 +1,13 @@
 // A FleetLock world for real nodes: real etcd and the real alt-fleetlockd (the booted product's
 // build, ALT_REALNODE_SOURCE) on the network's host address, and the witnesses a fleet test reads:
-// the agents' events from each node's journal (every boot) and every version the group's etcd key
-// ever had (etcd's MVCC history), so "never two holders" is checked on each write, not sampled.
+// the server's lock_acquired/lock_released lines stamped with the host clock as they arrive, every
+// version the group's etcd key ever had (etcd's MVCC history, so "never two holders" is checked on
+// each write, not sampled), and the agents' events from each node's journal (every boot).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TimelineEntry } from '../../scripts/demo-lib.js';
+import { appSpecificId, parseMachineId } from '../../src/identity/index.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { spawnServer, type Spawned } from '../integration/fleetlock/spawn.js';
 import type { RealNode } from './node.js';
@@ -22,6 +24,14 @@ export interface GroupVersion {
   readonly holders: readonly string[];
 }
 
+/** One holder's time with the slot, per alt-fleetlockd's log (host ms since the epoch). */
+export interface LockInterval {
+  readonly id: string;
+  readonly from: number;
+  /** Null while it holds the slot. */
+  readonly to: number | null;
+}
+
 /** etcd plus alt-fleetlockd on the etcd store, both on the bridge. */
 export interface FleetLockWorld {
   /** alt-fleetlockd's base URL (what the agents' `updates.fleet_lock.base_url` names). */
@@ -31,6 +41,8 @@ export interface FleetLockWorld {
   holders(): Promise<string[]>;
   /** Every version the key of group `default` had, oldest first (deletions as empty versions). */
   groupHistory(): Promise<GroupVersion[]>;
+  /** Every slot taken so far, in the order taken, from the server's log. */
+  lockIntervals(): LockInterval[];
   /** alt-fleetlockd's output so far. */
   serverLog(): string;
   /** Stops alt-fleetlockd and etcd and removes their files (safe after a failed start). */
@@ -71,6 +83,22 @@ export async function startFleetLockWorld(o: { host: string; slots: number }): P
     throw err;
   }
   const s = server;
+  // Stamped on arrival: the server logs lock_acquired after the store write and before its reply, and
+  // lock_released likewise, so the stamps bracket what the node did with the slot in between.
+  const lockEvents: { t: number; event: string; id: string }[] = [];
+  let pending = '';
+  const onData = (d: Buffer): void => {
+    pending += d.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const event = /\bevent=(lock_acquired|lock_released|lock_expired|lock_force_released)\b/.exec(line)?.[1];
+      const id = /\sid=(\S+)/.exec(line)?.[1];
+      if (event !== undefined && id !== undefined) lockEvents.push({ t: Date.now(), event, id });
+    }
+  };
+  s.child.stdout!.on('data', onData);
+  s.child.stderr!.on('data', onData);
   const endpoint = etcd.endpoints[0]!;
   const b64 = (text: string): string => Buffer.from(text).toString('base64');
   const range = async (body: Record<string, unknown>): Promise<{ header: { revision: string }; kvs?: { mod_revision: string; value: string }[] }> => {
@@ -102,9 +130,25 @@ export async function startFleetLockWorld(o: { host: string; slots: number }): P
       }
       return out;
     },
+    lockIntervals() {
+      const out: { id: string; from: number; to: number | null }[] = [];
+      for (const e of lockEvents) {
+        if (e.event === 'lock_acquired') out.push({ id: e.id, from: e.t, to: null });
+        else {
+          const open = out.find((i) => i.id === e.id && i.to === null);
+          if (open !== undefined) open.to = e.t;
+        }
+      }
+      return out;
+    },
     serverLog: () => s.output(),
     close,
   };
+}
+
+/** The id `node`'s agent sends to FleetLock servers: its machine-id's app-specific id (Zincati's). */
+export async function fleetLockId(node: RealNode): Promise<string> {
+  return appSpecificId(parseMachineId((await node.exec(['cat', '/etc/machine-id'])).stdout));
 }
 
 /** One journal record of `journalctl -o json` (the fields read here). */
