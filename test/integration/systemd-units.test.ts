@@ -86,6 +86,8 @@ describe('systemd units', () => {
     expect(keys('ConditionKernelCommandLine')).toEqual(['!rd.live.image']);
     expect(keys('ConditionPathExists')).toEqual(['/run/ostree-booted', '!/run/ostree-live']);
     expect(keys('ReadWritePaths').join(' ')).toContain('/run/alt-updated');
+    // Made by systemd at each start too, not only by tmpfiles at boot, and kept across restarts.
+    expect([keys('RuntimeDirectory'), keys('RuntimeDirectoryMode'), keys('RuntimeDirectoryPreserve')]).toEqual([['alt-updated'], ['0775'], ['yes']]);
   });
 
   it('start the agent from its own #! line with the node flags the tests use, none left to the unit', async () => {
