@@ -5,9 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackProcess } from '../helpers/scope.js';
 import { requireSignatures, type SigningKey } from '../helpers/signing.js';
@@ -49,6 +49,11 @@ export interface RealNodeOptions {
   readonly configToml: string;
   /** Drop-ins for units, by unit name (written as `/etc/systemd/system/<unit>.d/50-realnode.conf`). */
   readonly unitDropIns?: Readonly<Record<string, string>>;
+  /**
+   * Symbolic links in the node's `/etc` (path relative to `/etc` → target), e.g. what `systemctl
+   * enable` makes: `systemd/system/boot-complete.target.requires/alt-updated-health.service`.
+   */
+  readonly etcLinks?: Readonly<Record<string, string>>;
 }
 
 /** A real node. */
@@ -166,6 +171,10 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
   for (const [unit, text] of Object.entries(o.unitDropIns ?? {})) {
     await mkdir(join(etc, 'systemd/system', `${unit}.d`), { recursive: true });
     await writeFile(join(etc, 'systemd/system', `${unit}.d/50-realnode.conf`), text);
+  }
+  for (const [rel, target] of Object.entries(o.etcLinks ?? {})) {
+    await mkdir(dirname(join(etc, rel)), { recursive: true });
+    await symlink(target, join(etc, rel));
   }
   const link = await o.network.attach(o.index);
 
