@@ -1,0 +1,119 @@
+// `npm run simulate`: argument parsing and output (timeline table, or one JSON summary object).
+import { parseArgs } from 'node:util';
+import type { Logger } from '../common/logger.js';
+import type { StrategyLabel } from '../config/types.js';
+import { SimulatorError } from './errors.js';
+import type { SimulationOptions, SimulationResult, TimelineRow } from './simulate.js';
+
+/** Usage text. */
+export const SIMULATE_USAGE =
+  'usage: npm run simulate -- --nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
+  '                           [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
+  '                           [--window-start HH:MM] [--window-minutes M] [--seed N] [--json] [--verbose]';
+
+/** Parsed command line. */
+export interface SimulateArgs {
+  readonly options: Omit<SimulationOptions, 'logger'>;
+  readonly json: boolean;
+  /** Print the agents' and servers' warnings and errors. */
+  readonly verbose: boolean;
+  readonly help: boolean;
+}
+
+const STRATEGIES: readonly StrategyLabel[] = ['fleet_lock', 'immediate', 'periodic'];
+
+function num(v: string | undefined, flag: string, def: number, ok: (n: number) => boolean, what: string): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new SimulatorError('SIM_USAGE', `--${flag}: expected ${what}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const int = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+
+/** Parses `argv`; throws `SIM_USAGE` naming the flag. */
+export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const flags = ['nodes', 'slots', 'strategy', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'window-start', 'window-minutes', 'seed'];
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: { ...Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])), json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (err: unknown) {
+    throw new SimulatorError('SIM_USAGE', `${err instanceof Error ? err.message : String(err)}\n${SIMULATE_USAGE}`);
+  }
+  const s = (k: string): string | undefined => values[k] as string | undefined;
+  const strategy = (s('strategy') ?? 'fleet_lock') as StrategyLabel;
+  if (!STRATEGIES.includes(strategy)) throw new SimulatorError('SIM_USAGE', `--strategy: expected one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+  const windowStart = s('window-start') ?? '02:00';
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(windowStart)) throw new SimulatorError('SIM_USAGE', `--window-start: expected HH:MM (UTC), got ${JSON.stringify(windowStart)}`);
+  const rollout = s('rollout-minutes');
+  return {
+    help: values.help === true,
+    json: values.json === true,
+    verbose: values.verbose === true,
+    options: {
+      nodes: num(s('nodes'), 'nodes', 10, int(1), 'an integer >= 1'),
+      slots: num(s('slots'), 'slots', 1, int(1), 'an integer >= 1'),
+      strategy,
+      rolloutMinutes: rollout === undefined ? null : num(rollout, 'rollout-minutes', 0, int(0), 'an integer >= 0'),
+      rebootSecs: num(s('reboot-secs'), 'reboot-secs', 60, int(0), 'an integer >= 0'),
+      stageSecs: num(s('stage-secs'), 'stage-secs', 0, int(0), 'an integer >= 0'),
+      failRate: num(s('fail-rate'), 'fail-rate', 0, (n) => n >= 0 && n <= 1, 'a number in 0..1'),
+      stepSecs: num(s('step-secs'), 'step-secs', 300, int(1), 'an integer >= 1'),
+      maxVirtualSecs: num(s('max-hours'), 'max-hours', 14 * 24, (n) => n > 0, 'a number > 0') * 3600,
+      seed: num(s('seed'), 'seed', 1, int(0), 'an integer >= 0'),
+      window: { start: windowStart, minutes: num(s('window-minutes'), 'window-minutes', 60, (n) => Number.isInteger(n) && n >= 1 && n <= 10080, 'an integer in 1..10080') },
+    },
+  };
+}
+
+function hms(t: number): string {
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  return `${String(h).padStart(3)}h${String(m).padStart(2, '0')}m${String(t % 60).padStart(2, '0')}s`;
+}
+
+/** The timeline as text: a row whenever the fleet changed since the last row shown. */
+export function formatTimeline(r: SimulationResult): string {
+  const versions = [r.previous, r.newest];
+  const head = `${'virtual'.padEnd(11)} ${versions.map((v) => v.padStart(13)).join(' ')} ${'staged'.padStart(7)} ${'rebooting'.padStart(10)} ${'slots held'.padStart(11)}`;
+  const out = [head];
+  let last = '';
+  const cells = (row: TimelineRow): string =>
+    `${versions.map((v) => String(row.releases[v] ?? 0).padStart(13)).join(' ')} ${String(row.staged).padStart(7)} ${String(row.rebooting).padStart(10)} ${String(row.lockHolders ?? '-').padStart(11)}`;
+  for (const row of r.timeline) {
+    const c = cells(row);
+    if (c === last) continue;
+    last = c;
+    out.push(`${hms(row.t)} ${c}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The closing lines under the timeline. */
+export function formatSummary(r: SimulationResult): string {
+  const s = r.summary;
+  const lines = [
+    `${s.nodes} nodes, ${s.strategy}${s.slots === null ? '' : ` with ${s.slots} slots`}: ${s.arrived} on ${r.newest}, ${s.rolled_back} rolled back to ${r.previous}` +
+      `${s.finished ? '' : ' (NOT FINISHED)'}`,
+    `virtual duration ${hms(s.duration_virtual_s).trim()} (${s.duration_virtual_s} s), wall ${s.duration_wall_s} s; at most ${s.max_concurrent_reboots} rebooting at once`,
+    `requests: ${s.graph_requests} graph, ${s.lock_requests} lock (latency p50 ${s.lock_latency_ms_p50 ?? '-'} ms, p99 ${s.lock_latency_ms_p99 ?? '-'} ms)`,
+    s.invariants_ok ? 'invariants: held at every step' : `invariants VIOLATED:\n  ${s.violations.join('\n  ')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The agents' and servers' logger: quiet, counting warnings and errors by event; `verbose` prints them. */
+export function countingLogger(verbose: boolean): Logger & { readonly counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const say = (level: string) => (f: Record<string, unknown>, m: string): void => {
+    const key = `${level}:${typeof f.event === 'string' ? f.event : 'other'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (verbose) process.stderr.write(`simulate: ${level}: ${m}\n`);
+  };
+  const make = (): Logger => ({ debug: () => undefined, info: () => undefined, warn: say('warning'), error: say('error'), child: () => make() });
+  return Object.assign(make(), { counts });
+}

@@ -1,0 +1,243 @@
+// The fleet simulation: N nodes (the agent's real core over a SimulatedHost each) against the real
+// alt-graphd and alt-fleetlockd, on one virtual clock. Records a timeline, checks the invariants at
+// every reboot and every time step, and sums up with counts read from the servers.
+import { Agent as HttpAgent } from 'undici';
+import { ManualClock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import type { StrategyLabel } from '../config/types.js';
+import { asNodeUuid } from '../identity/node-id.js';
+import { SimulatedHost } from './host.js';
+import { bootAgent, fleetSettings, simIdentity, type BootedAgent, type ClientCounters } from './node.js';
+import { seededRandom, percentile } from './random.js';
+import { SimScheduler } from './scheduler.js';
+import { SIM_BASEARCH, startWorld, type World } from './world.js';
+
+/** What to simulate. */
+export interface SimulationOptions {
+  readonly nodes: number;
+  /** FleetLock slots of the one group (used by `fleet_lock`). */
+  readonly slots: number;
+  readonly strategy: StrategyLabel;
+  /** Rollout of the new release over this many minutes; null: offered to every node at once. */
+  readonly rolloutMinutes: number | null;
+  /** Virtual seconds a reboot takes (finalize to the new agent's first tick). */
+  readonly rebootSecs: number;
+  /** Virtual seconds a stage takes. */
+  readonly stageSecs: number;
+  /** Probability 0..1 that a node's boot into the new release fails its health verdict (then it rolls back). */
+  readonly failRate: number;
+  /** Virtual seconds between timeline rows. */
+  readonly stepSecs: number;
+  /** Give up after this much virtual time. */
+  readonly maxVirtualSecs: number;
+  readonly seed: number;
+  /** `periodic`: the daily UTC window. */
+  readonly window: { readonly start: string; readonly minutes: number };
+  /**
+   * Slots alt-fleetlockd is configured with, when not `slots` (only to show the invariant check
+   * catching a server that grants more slots than planned). @default slots
+   */
+  readonly serverSlots?: number;
+  /** Logger for the agents and servers (warnings and errors only are worth showing). */
+  readonly logger: Logger;
+}
+
+/** One timeline row: the fleet at a virtual instant. */
+export interface TimelineRow {
+  /** Virtual seconds since the start. */
+  readonly t: number;
+  /** Nodes up, by booted release version. */
+  readonly releases: Readonly<Record<string, number>>;
+  /** Nodes up with a staged deployment. */
+  readonly staged: number;
+  /** Nodes rebooting (down). */
+  readonly rebooting: number;
+  /** Holders of the group's slots, as the lock store says (null without a lock server). */
+  readonly lockHolders: number | null;
+}
+
+/** The `--json` summary. */
+export interface SimulationSummary {
+  nodes: number;
+  strategy: StrategyLabel;
+  slots: number | null;
+  arrived: number;
+  rolled_back: number;
+  max_concurrent_reboots: number;
+  duration_virtual_s: number;
+  duration_wall_s: number;
+  lock_requests: number;
+  lock_latency_ms_p50: number | null;
+  lock_latency_ms_p99: number | null;
+  graph_requests: number;
+  finished: boolean;
+  invariants_ok: boolean;
+  violations: string[];
+}
+
+/** Everything a run produced. */
+export interface SimulationResult {
+  readonly summary: SimulationSummary;
+  readonly timeline: readonly TimelineRow[];
+  /** What the nodes' clients counted (the summary's request counts are the servers'). */
+  readonly client: { readonly graphRequests: number; readonly lockRequests: number };
+  readonly newest: string;
+  readonly previous: string;
+}
+
+interface SimNode {
+  readonly index: number;
+  readonly id: string;
+  readonly host: SimulatedHost;
+  boot: BootedAgent | null;
+  down: boolean;
+}
+
+const START_MS = Date.UTC(2026, 11, 3, 0, 0, 0);
+const STEADY = new Set(['reported_steady', 'no_new_update']);
+const MAX_VIOLATIONS = 20;
+
+/** Runs one simulation to the end (every node settled) or to `maxVirtualSecs`. */
+export async function simulate(o: SimulationOptions): Promise<SimulationResult> {
+  const wallStart = performance.now();
+  const clock = new ManualClock(START_MS);
+  const sched = new SimScheduler(clock);
+  const fleetLock = o.strategy === 'fleet_lock';
+  const world: World = await startWorld({ slots: fleetLock ? (o.serverSlots ?? o.slots) : null, rolloutMinutes: o.rolloutMinutes, clock, logger: o.logger });
+  // One connection pool for all nodes: N nodes need not mean 2N sockets into one process.
+  const dispatcher = new HttpAgent({ connections: 64 });
+  const counters: ClientCounters = { graphRequests: 0, lockRequests: 0, lockLatencyMs: [] };
+  const violations: string[] = [];
+  const violate = (msg: string): void => void (violations.length < MAX_VIOLATIONS && violations.push(msg));
+  let maxDown = 0;
+  const timeline: TimelineRow[] = [];
+  try {
+    const settings = fleetSettings({ strategy: o.strategy, graphUrl: world.graphUrl, lockUrl: world.lockUrl, window: o.window });
+    const nodes: SimNode[] = [];
+    const tSecs = (): number => Math.round((clock.nowMs() - START_MS) / 1000);
+    const holders = async (): Promise<string[] | null> =>
+      world.lockStore === null ? null : ((await world.lockStore.readAll()).get('default')?.holders ?? []).map((h) => h.id);
+
+    const life = async (n: SimNode): Promise<void> => {
+      const rng = seededRandom(o.seed * 1_000_003 + n.index);
+      // Nodes were up before the release: each polls at its own phase of the steady interval.
+      await sched.sleep(Math.floor(rng() * settings.agent.timing.steadyIntervalSecs * 1000));
+      let rolledBackFrom: string | null = null;
+      for (;;) {
+        const inputs = { settings, identity: simIdentity(asNodeUuid(n.id)), host: n.host, clock, random: rng, logger: o.logger, dispatcher, counters, rolledBackFrom };
+        const boot = bootAgent(inputs);
+        n.boot = boot;
+        for (;;) {
+          const { delayMs } = await boot.agent.step();
+          if (n.host.pendingReboot !== null) break;
+          if (delayMs > 0) await sched.sleep(delayMs);
+        }
+        const plan = n.host.takeReboot()!;
+        n.down = true;
+        const down = nodes.filter((x) => x.down).length;
+        maxDown = Math.max(maxDown, down);
+        if (fleetLock) {
+          if (down > o.slots) violate(`t=${tSecs()}s: ${down} nodes rebooting, more than ${o.slots} slots`);
+          const held = await holders();
+          if (held !== null && !held.includes(n.id)) violate(`t=${tSecs()}s: node ${n.index} rebooted without holding a slot`);
+        }
+        await boot.close();
+        n.boot = null;
+        await sched.sleep(o.rebootSecs * 1000);
+        n.host.bootInto(plan);
+        rolledBackFrom = null;
+        if (plan.fails) {
+          // The health verdict fails at boot: the host rolls back to the previous deployment (one more reboot).
+          await sched.sleep(o.rebootSecs * 1000);
+          n.host.rollBack(plan.into, world.previous);
+          rolledBackFrom = plan.into.version;
+        }
+        n.down = false;
+      }
+    };
+
+    for (let i = 0; i < o.nodes; i++) {
+      const rng = seededRandom(o.seed * 7919 + i);
+      const id = Array.from({ length: 4 }, () => Math.floor(rng() * 2 ** 32).toString(16).padStart(8, '0')).join('');
+      const failRng = seededRandom(o.seed * 104_729 + i);
+      const host = new SimulatedHost(world.previous, {
+        stageMs: o.stageSecs * 1000,
+        sleep: (ms) => sched.sleep(ms),
+        failsHealth: (r) => r.payload === world.newest.payload && failRng() < o.failRate,
+        basearch: SIM_BASEARCH,
+      });
+      const n: SimNode = { index: i, id, host, boot: null, down: false };
+      nodes.push(n);
+      sched.spawn(() => life(n));
+    }
+
+    const settled = (n: SimNode): boolean =>
+      !n.down &&
+      n.boot !== null &&
+      STEADY.has(n.boot.agent.state.kind) &&
+      (n.host.bootedVersion === world.newest.version || n.host.failedReleases.some((f) => f.payload === world.newest.payload));
+    let nextRow = START_MS;
+    const row = async (atMs: number): Promise<void> => {
+      const releases: Record<string, number> = {};
+      let staged = 0;
+      let down = 0;
+      for (const n of nodes) {
+        if (n.down) down++;
+        else {
+          releases[n.host.bootedVersion] = (releases[n.host.bootedVersion] ?? 0) + 1;
+          if (n.host.hasStaged) staged++;
+        }
+      }
+      const held = await holders();
+      const t = Math.round((atMs - START_MS) / 1000);
+      if (held !== null && held.length > o.slots) violate(`t=${t}s: the lock store has ${held.length} holders, more than ${o.slots} slots`);
+      timeline.push({ t, releases, staged, rebooting: down, lockHolders: held === null ? null : held.length });
+    };
+    const finished = await sched.run(() => nodes.every(settled), o.maxVirtualSecs * 1000, async (toMs) => {
+      // The fleet does not change between wake-ups: every row up to the jump shows it as it is now.
+      for (; nextRow < toMs; nextRow += o.stepSecs * 1000) await row(nextRow);
+    });
+    await row(clock.nowMs());
+    const durationMs = clock.nowMs() - START_MS;
+
+    // Final invariant: the newest release everywhere, except where it failed (then the previous one).
+    let arrived = 0;
+    let rolledBack = 0;
+    for (const n of nodes) {
+      const failed = n.host.failedReleases.some((f) => f.payload === world.newest.payload);
+      if (n.host.bootedVersion === world.newest.version) arrived++;
+      else if (failed && n.host.bootedVersion === world.previous.version) rolledBack++;
+      else if (finished) violate(`node ${n.index} ended on ${n.host.bootedVersion}, neither the newest nor a rollback`);
+    }
+    if (!finished) violate(`not finished after ${o.maxVirtualSecs} virtual seconds: ${nodes.filter((n) => !settled(n)).length} nodes not settled`);
+    await Promise.all(nodes.map((n) => n.boot?.close()));
+    const server = await world.serverCounts();
+    const summary: SimulationSummary = {
+      nodes: o.nodes,
+      strategy: o.strategy,
+      slots: fleetLock ? o.slots : null,
+      arrived,
+      rolled_back: rolledBack,
+      max_concurrent_reboots: maxDown,
+      duration_virtual_s: Math.round(durationMs / 1000),
+      duration_wall_s: Math.round((performance.now() - wallStart) / 100) / 10,
+      lock_requests: server.lockRequests,
+      lock_latency_ms_p50: percentile(counters.lockLatencyMs, 0.5),
+      lock_latency_ms_p99: percentile(counters.lockLatencyMs, 0.99),
+      graph_requests: server.graphRequests,
+      finished,
+      invariants_ok: violations.length === 0,
+      violations,
+    };
+    return {
+      summary,
+      timeline,
+      client: { graphRequests: counters.graphRequests, lockRequests: counters.lockRequests },
+      newest: world.newest.version,
+      previous: world.previous.version,
+    };
+  } finally {
+    await dispatcher.close();
+    await world.close();
+  }
+}

@@ -1,0 +1,92 @@
+// The fleet simulator (issue 16) end to end: 100 simulated nodes, each the agent's real core over a
+// SimulatedHost, against the real alt-graphd and alt-fleetlockd (embedded store) in-process, on one
+// virtual clock. Checks the invariants the run reports against the timeline, and the summary's
+// request counts against what the nodes' clients sent and what the servers counted.
+import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../../src/common/logger.js';
+import { seededRandom } from '../../../src/simulator/random.js';
+import { simulate, type SimulationOptions } from '../../../src/simulator/simulate.js';
+
+const base: Omit<SimulationOptions, 'logger'> = {
+  nodes: 100,
+  slots: 5,
+  strategy: 'fleet_lock',
+  rolloutMinutes: null,
+  rebootSecs: 60,
+  stageSecs: 0,
+  failRate: 0,
+  stepSecs: 60,
+  maxVirtualSecs: 7 * 86400,
+  seed: 7,
+  window: { start: '02:00', minutes: 60 },
+};
+
+describe('simulate: 100 nodes, 5 slots, fleet_lock', () => {
+  it('every node arrives or rolls back, never more than 5 reboot at once, and the counts are the servers\'', async () => {
+    const failRate = 0.05;
+    const r = await simulate({ ...base, failRate, logger: memoryLogger() });
+    const s = r.summary;
+    expect(s.violations).toEqual([]);
+    expect(s.invariants_ok).toBe(true);
+    expect(s.finished).toBe(true);
+    // Which nodes fail is fixed by the seed: each node draws once, when it boots the new release.
+    const expectedFailures = Array.from({ length: 100 }, (_, i) => seededRandom(base.seed * 104_729 + i)()).filter((x) => x < failRate).length;
+    expect(expectedFailures).toBeGreaterThan(0);
+    expect(s.rolled_back).toBe(expectedFailures);
+    expect(s.arrived).toBe(100 - expectedFailures);
+
+    // The timeline agrees with the invariant: at no step more than 5 down or 5 slots held.
+    expect(r.timeline.length).toBeGreaterThan(2);
+    expect(r.timeline[0]!.releases).toEqual({ [r.previous]: 100 });
+    for (const row of r.timeline) {
+      expect(row.rebooting).toBeLessThanOrEqual(5);
+      expect(row.lockHolders).not.toBeNull();
+      expect(row.lockHolders!).toBeLessThanOrEqual(5);
+    }
+    const last = r.timeline.at(-1)!;
+    expect(last.releases).toEqual({ [r.newest]: 100 - expectedFailures, [r.previous]: expectedFailures });
+    expect(last.lockHolders).toBe(0);
+    expect(s.max_concurrent_reboots).toBeGreaterThanOrEqual(1);
+    expect(s.max_concurrent_reboots).toBeLessThanOrEqual(5);
+
+    // Request counts are what alt-fleetlockd and alt-graphd counted, and match what the clients sent.
+    expect(s.lock_requests).toBe(r.client.lockRequests);
+    expect(s.graph_requests).toBe(r.client.graphRequests);
+    // Every node took a slot at least once (pre-reboot) and gave it back (steady-state) at least once.
+    expect(s.lock_requests).toBeGreaterThanOrEqual(200);
+    expect(s.graph_requests).toBeGreaterThanOrEqual(100);
+    expect(s.lock_latency_ms_p50).not.toBeNull();
+    expect(s.lock_latency_ms_p99!).toBeGreaterThanOrEqual(s.lock_latency_ms_p50!);
+    // Virtual time: at least 20 rounds of 5 one-minute reboots.
+    expect(s.duration_virtual_s).toBeGreaterThanOrEqual(20 * 60);
+  });
+
+  it('immediate: nothing coordinates the reboots, so more than one node reboots at once', async () => {
+    const r = await simulate({ ...base, nodes: 30, strategy: 'immediate', logger: memoryLogger() });
+    expect(r.summary.finished).toBe(true);
+    expect(r.summary.arrived).toBe(30);
+    expect(r.summary.slots).toBeNull();
+    expect(r.summary.lock_requests).toBe(0);
+    expect(r.summary.max_concurrent_reboots).toBeGreaterThan(1);
+    expect(r.summary.graph_requests).toBe(r.client.graphRequests);
+  });
+
+  it('a rollout over 120 minutes: the graph offers the release to a growing share, so arrival takes at least that long', async () => {
+    const r = await simulate({ ...base, nodes: 30, rolloutMinutes: 120, logger: memoryLogger() });
+    expect(r.summary.violations).toEqual([]);
+    expect(r.summary.arrived).toBe(30);
+    // The last node's wariness lies somewhere in 0..1; with 30 nodes the last sees it past the first hour.
+    expect(r.summary.duration_virtual_s).toBeGreaterThan(3600);
+    const arrivedAt = (n: number): number => r.timeline.find((row) => (row.releases[r.newest] ?? 0) >= n)!.t;
+    expect(arrivedAt(10)).toBeLessThan(arrivedAt(30));
+  });
+});
+
+describe('simulate: the invariant check', () => {
+  it('catches a lock server that grants more slots than planned', async () => {
+    const r = await simulate({ ...base, nodes: 30, slots: 2, serverSlots: 6, logger: memoryLogger() });
+    expect(r.summary.invariants_ok).toBe(false);
+    expect(r.summary.max_concurrent_reboots).toBeGreaterThan(2);
+    expect(r.summary.violations.some((v) => /rebooting, more than 2 slots|more than 2 slots/.test(v))).toBe(true);
+  });
+});

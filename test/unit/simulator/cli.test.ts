@@ -1,0 +1,23 @@
+// `npm run simulate` arguments (src/simulator/cli.ts): defaults, and errors that name the flag.
+import { describe, expect, it } from 'vitest';
+import { parseSimulateArgs } from '../../../src/simulator/cli.js';
+
+describe('parseSimulateArgs', () => {
+  it('reads the flags of the issue, with defaults for the rest', () => {
+    const a = parseSimulateArgs(['--nodes', '1000', '--slots', '5', '--strategy', 'periodic', '--rollout-minutes', '90', '--reboot-secs', '45', '--fail-rate', '0.02', '--json']);
+    expect(a.json).toBe(true);
+    expect(a.options).toMatchObject({ nodes: 1000, slots: 5, strategy: 'periodic', rolloutMinutes: 90, rebootSecs: 45, failRate: 0.02, stageSecs: 0, seed: 1 });
+    expect(parseSimulateArgs([]).options).toMatchObject({ nodes: 10, slots: 1, strategy: 'fleet_lock', rolloutMinutes: null, rebootSecs: 60, failRate: 0 });
+  });
+
+  it.each([
+    [['--nodes', '0'], '--nodes'],
+    [['--nodes', '1.5'], '--nodes'],
+    [['--fail-rate', '2'], '--fail-rate'],
+    [['--strategy', 'fast'], '--strategy'],
+    [['--window-start', '25:00'], '--window-start'],
+    [['--bogus'], 'bogus'],
+  ])('%j is a usage error naming %s', (argv, flag) => {
+    expect(() => parseSimulateArgs(argv)).toThrow(expect.objectContaining({ code: 'SIM_USAGE', message: expect.stringContaining(flag) }));
+  });
+});
