@@ -8,7 +8,7 @@ import type { SimulationOptions, SimulationResult, TimelineRow } from './simulat
 /** Usage text. */
 export const SIMULATE_USAGE =
   'usage: npm run simulate -- --nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
-  '                           [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
+  '                           [--store embedded|etcd] [--etcd-members 1|3] [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
   '                           [--window-start HH:MM] [--window-minutes M] [--seed N] [--json] [--verbose]';
 
 /** Parsed command line. */
@@ -35,7 +35,7 @@ const int = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const flags = ['nodes', 'slots', 'strategy', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'window-start', 'window-minutes', 'seed'];
+    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'window-start', 'window-minutes', 'seed'];
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
@@ -50,12 +50,16 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   const windowStart = s('window-start') ?? '02:00';
   if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(windowStart)) throw new SimulatorError('SIM_USAGE', `--window-start: expected HH:MM (UTC), got ${JSON.stringify(windowStart)}`);
   const rollout = s('rollout-minutes');
+  const storeKind = s('store') ?? 'embedded';
+  if (storeKind !== 'embedded' && storeKind !== 'etcd') throw new SimulatorError('SIM_USAGE', `--store: expected embedded or etcd, got ${JSON.stringify(storeKind)}`);
+  const members = num(s('etcd-members'), 'etcd-members', 3, (n) => n === 1 || n === 3, '1 or 3') as 1 | 3;
   return {
     help: values.help === true,
     json: values.json === true,
     verbose: values.verbose === true,
     options: {
       nodes: num(s('nodes'), 'nodes', 10, int(1), 'an integer >= 1'),
+      store: storeKind === 'etcd' ? { kind: 'etcd', members } : { kind: 'embedded' },
       slots: num(s('slots'), 'slots', 1, int(1), 'an integer >= 1'),
       strategy,
       rolloutMinutes: rollout === undefined ? null : num(rollout, 'rollout-minutes', 0, int(0), 'an integer >= 0'),
@@ -97,7 +101,7 @@ export function formatTimeline(r: SimulationResult): string {
 export function formatSummary(r: SimulationResult): string {
   const s = r.summary;
   const lines = [
-    `${s.nodes} nodes, ${s.strategy}${s.slots === null ? '' : ` with ${s.slots} slots`}: ${s.arrived} on ${r.newest}, ${s.rolled_back} rolled back to ${r.previous}` +
+    `${s.nodes} nodes, ${s.strategy}${s.slots === null ? '' : ` with ${s.slots} slots (${s.lock_store ?? '?'} store)`}: ${s.arrived} on ${r.newest}, ${s.rolled_back} rolled back to ${r.previous}` +
       `${s.finished ? '' : ' (NOT FINISHED)'}`,
     `virtual duration ${hms(s.duration_virtual_s).trim()} (${s.duration_virtual_s} s), wall ${s.duration_wall_s} s; at most ${s.max_concurrent_reboots} rebooting at once`,
     `requests: ${s.graph_requests} graph, ${s.lock_requests} lock (latency p50 ${s.lock_latency_ms_p50 ?? '-'} ms, p99 ${s.lock_latency_ms_p99 ?? '-'} ms)`,

@@ -15,6 +15,8 @@ import { SIM_BASEARCH, startWorld, type World } from './world.js';
 /** What to simulate. */
 export interface SimulationOptions {
   readonly nodes: number;
+  /** alt-fleetlockd's store: embedded, or a fresh etcd cluster of 1 or 3 members. @default embedded */
+  readonly store?: { readonly kind: 'embedded' } | { readonly kind: 'etcd'; readonly members: 1 | 3 };
   /** FleetLock slots of the one group (used by `fleet_lock`). */
   readonly slots: number;
   readonly strategy: StrategyLabel;
@@ -61,6 +63,8 @@ export interface SimulationSummary {
   nodes: number;
   strategy: StrategyLabel;
   slots: number | null;
+  /** alt-fleetlockd's store engine (`embedded`, `etcd`), null without a lock server. */
+  lock_store: string | null;
   arrived: number;
   rolled_back: number;
   max_concurrent_reboots: number;
@@ -103,7 +107,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   const clock = new ManualClock(START_MS);
   const sched = new SimScheduler(clock);
   const fleetLock = o.strategy === 'fleet_lock';
-  const world: World = await startWorld({ slots: fleetLock ? (o.serverSlots ?? o.slots) : null, rolloutMinutes: o.rolloutMinutes, clock, logger: o.logger });
+  const world: World = await startWorld({ slots: fleetLock ? (o.serverSlots ?? o.slots) : null, rolloutMinutes: o.rolloutMinutes, store: o.store ?? { kind: 'embedded' }, clock, logger: o.logger });
   // One connection pool for all nodes: N nodes need not mean 2N sockets into one process.
   const dispatcher = new HttpAgent({ connections: 64 });
   const counters: ClientCounters = { graphRequests: 0, lockRequests: 0, lockLatencyMs: [] };
@@ -216,6 +220,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       nodes: o.nodes,
       strategy: o.strategy,
       slots: fleetLock ? o.slots : null,
+      lock_store: world.lockEngine,
       arrived,
       rolled_back: rolledBack,
       max_concurrent_reboots: maxDown,

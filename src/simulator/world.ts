@@ -11,11 +11,13 @@ import type { ManualClock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import { parseConfigText } from '../fleetlock/server/config.js';
 import { openEmbeddedStore } from '../fleetlock/server/embedded-store.js';
+import { openEtcdStore } from '../fleetlock/server/etcd-store.js';
 import { createFleetLockService, listen, type FleetLockService, type RunningServer } from '../fleetlock/server/service.js';
 import { createLockStore, type LockStore } from '../fleetlock/server/store.js';
 import type { Release } from '../graph/release.js';
 import { startGraphd, type RunningGraphd } from '../graph-server/server.js';
 import { SimulatorError } from './errors.js';
+import { startSimEtcd, type SimEtcd } from './etcd.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +32,8 @@ export interface WorldOptions {
   readonly slots: number | null;
   /** Rollout of the new release over this many minutes from the start; null = everyone at once. */
   readonly rolloutMinutes: number | null;
+  /** alt-fleetlockd's store: its embedded journal, or an etcd cluster of 1 or 3 members started here. */
+  readonly store: { readonly kind: 'embedded' } | { readonly kind: 'etcd'; readonly members: 1 | 3 };
   /** The shared virtual clock. */
   readonly clock: ManualClock;
   /** Servers' logger. */
@@ -48,6 +52,8 @@ export interface World {
   readonly lockUrl: string | null;
   /** The lock store (the invariant checks read holders from it). */
   readonly lockStore: LockStore | null;
+  /** The store's engine (`embedded`, `etcd`), or null without a lock server. */
+  readonly lockEngine: string | null;
   /** Requests the servers counted, read from their `/metrics` (lock requests: pre-reboot and steady-state, not verdicts). */
   serverCounts(): Promise<{ graphRequests: number; lockRequests: number }>;
   /** Stops the servers, removes the temp dir. */
@@ -142,6 +148,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     graphUrl: g.url,
     lockUrl: l?.server.url ?? null,
     lockStore: l?.store ?? null,
+    lockEngine: l?.store.engine ?? null,
     async serverCounts() {
       const graphText = await (await fetch(new URL('metrics', g.url))).text();
       const lockText = l === null ? '' : await (await fetch(new URL('metrics', l.server.url))).text();
@@ -160,19 +167,33 @@ const graphdRepo = 'repo';
 async function startLockServer(dir: string, o: WorldOptions): Promise<{ server: RunningServer; store: LockStore; close(): Promise<void> }> {
   const stateDir = join(dir, 'fleetlockd');
   await mkdir(stateDir);
-  // No halt policy: a failed update rolls that node back and the rollout goes on (the plan shows it).
-  const text = `listen = "127.0.0.1:0"\n[store]\ntype = "embedded"\nstate_dir = ${JSON.stringify(stateDir)}\n[groups.default]\nslots = ${o.slots ?? 1}\n`;
-  const config = parseConfigText(text, 'simulator');
-  // As alt-fleetlockd's main.ts opens it (that module is the executable, so it is not imported).
-  const store = createLockStore(await openEmbeddedStore({ stateDir, monotonicMs: () => o.clock.monotonicMs() }));
-  const service: FleetLockService = createFleetLockService({ config, store, clock: o.clock, logger: o.logger });
-  const server = await listen(config, service, null);
-  return {
-    server,
-    store,
-    async close() {
-      await server.close();
-      await store.close();
-    },
-  };
+  const etcd: SimEtcd | null = o.store.kind === 'etcd' ? await startSimEtcd(join(dir, 'etcd'), o.store.members) : null;
+  try {
+    const storeToml =
+      etcd === null
+        ? `[store]\ntype = "embedded"\nstate_dir = ${JSON.stringify(stateDir)}\n`
+        : `[store]\ntype = "etcd"\n[store.etcd]\nendpoints = ${JSON.stringify(etcd.endpoints)}\n`;
+    // No halt policy: a failed update rolls that node back and the rollout goes on (the plan shows it).
+    const config = parseConfigText(`listen = "127.0.0.1:0"\n${storeToml}[groups.default]\nslots = ${o.slots ?? 1}\n`, 'simulator');
+    // Opened as alt-fleetlockd's main.ts opens it (that module is the executable, so it is not imported).
+    const backend =
+      config.store.kind === 'embedded'
+        ? await openEmbeddedStore({ stateDir, monotonicMs: () => o.clock.monotonicMs() })
+        : await openEtcdStore({ endpoints: config.store.endpoints, prefix: config.store.prefix, timeoutMs: config.store.timeoutMs });
+    const store = createLockStore(backend);
+    const service: FleetLockService = createFleetLockService({ config, store, clock: o.clock, logger: o.logger });
+    const server = await listen(config, service, null);
+    return {
+      server,
+      store,
+      async close() {
+        await server.close();
+        await store.close();
+        await etcd?.stop();
+      },
+    };
+  } catch (err: unknown) {
+    await etcd?.stop();
+    throw err;
+  }
 }

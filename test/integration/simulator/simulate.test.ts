@@ -1,6 +1,6 @@
 // The fleet simulator (issue 16) end to end: 100 simulated nodes, each the agent's real core over a
-// SimulatedHost, against the real alt-graphd and alt-fleetlockd (embedded store) in-process, on one
-// virtual clock. Checks the invariants the run reports against the timeline, and the summary's
+// SimulatedHost, against the real alt-graphd and alt-fleetlockd (embedded store, or a 3-member etcd
+// cluster) in-process, on one virtual clock. Checks the invariants the run reports against the timeline, and the summary's
 // request counts against what the nodes' clients sent and what the servers counted.
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../src/common/logger.js';
@@ -26,6 +26,7 @@ describe('simulate: 100 nodes, 5 slots, fleet_lock', () => {
     const failRate = 0.05;
     const r = await simulate({ ...base, failRate, logger: memoryLogger() });
     const s = r.summary;
+    expect(s.lock_store).toBe('embedded');
     expect(s.violations).toEqual([]);
     expect(s.invariants_ok).toBe(true);
     expect(s.finished).toBe(true);
@@ -79,6 +80,22 @@ describe('simulate: 100 nodes, 5 slots, fleet_lock', () => {
     expect(r.summary.duration_virtual_s).toBeGreaterThan(3600);
     const arrivedAt = (n: number): number => r.timeline.find((row) => (row.releases[r.newest] ?? 0) >= n)!.t;
     expect(arrivedAt(10)).toBeLessThan(arrivedAt(30));
+  });
+});
+
+describe('simulate: alt-fleetlockd on a 3-member etcd cluster', () => {
+  it('the same invariants and counts hold with the slots kept in etcd', async () => {
+    const r = await simulate({ ...base, nodes: 30, slots: 3, failRate: 0.1, store: { kind: 'etcd', members: 3 }, logger: memoryLogger() });
+    const s = r.summary;
+    expect(s.lock_store).toBe('etcd');
+    expect(s.violations).toEqual([]);
+    expect(s.finished).toBe(true);
+    expect(s.arrived + s.rolled_back).toBe(30);
+    expect(s.max_concurrent_reboots).toBeLessThanOrEqual(3);
+    for (const row of r.timeline) expect(row.lockHolders!).toBeLessThanOrEqual(3);
+    expect(r.timeline.at(-1)!.lockHolders).toBe(0);
+    expect(s.lock_requests).toBe(r.client.lockRequests);
+    expect(s.lock_requests).toBeGreaterThanOrEqual(60);
   });
 });
 

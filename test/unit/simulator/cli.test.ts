@@ -7,6 +7,9 @@ describe('parseSimulateArgs', () => {
     const a = parseSimulateArgs(['--nodes', '1000', '--slots', '5', '--strategy', 'periodic', '--rollout-minutes', '90', '--reboot-secs', '45', '--fail-rate', '0.02', '--json']);
     expect(a.json).toBe(true);
     expect(a.options).toMatchObject({ nodes: 1000, slots: 5, strategy: 'periodic', rolloutMinutes: 90, rebootSecs: 45, failRate: 0.02, stageSecs: 0, seed: 1 });
+    expect(parseSimulateArgs(['--store', 'etcd']).options.store).toEqual({ kind: 'etcd', members: 3 });
+    expect(parseSimulateArgs(['--store', 'etcd', '--etcd-members', '1']).options.store).toEqual({ kind: 'etcd', members: 1 });
+    expect(parseSimulateArgs([]).options.store).toEqual({ kind: 'embedded' });
     expect(parseSimulateArgs([]).options).toMatchObject({ nodes: 10, slots: 1, strategy: 'fleet_lock', rolloutMinutes: null, rebootSecs: 60, failRate: 0 });
   });
 
@@ -16,6 +19,8 @@ describe('parseSimulateArgs', () => {
     [['--fail-rate', '2'], '--fail-rate'],
     [['--strategy', 'fast'], '--strategy'],
     [['--window-start', '25:00'], '--window-start'],
+    [['--store', 'zk'], '--store'],
+    [['--etcd-members', '2'], '--etcd-members'],
     [['--bogus'], 'bogus'],
   ])('%j is a usage error naming %s', (argv, flag) => {
     expect(() => parseSimulateArgs(argv)).toThrow(expect.objectContaining({ code: 'SIM_USAGE', message: expect.stringContaining(flag) }));
