@@ -9,12 +9,14 @@ import type { SimulationOptions, SimulationResult, TimelineRow } from './simulat
 export const SIMULATE_USAGE =
   'usage: npm run simulate -- --nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
   '                           [--store embedded|etcd] [--etcd-members 1|3] [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
-  '                           [--window-start HH:MM] [--window-minutes M] [--seed N] [--json] [--verbose]';
+  '                           [--window-start HH:MM] [--window-minutes M] [--seed N] [--json] [--plot FILE.svg] [--verbose]';
 
 /** Parsed command line. */
 export interface SimulateArgs {
   readonly options: Omit<SimulationOptions, 'logger'>;
   readonly json: boolean;
+  /** Where to write the SVG plot, or null. */
+  readonly plot: string | null;
   /** Print the agents' and servers' warnings and errors. */
   readonly verbose: boolean;
   readonly help: boolean;
@@ -35,7 +37,7 @@ const int = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'window-start', 'window-minutes', 'seed'];
+    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'window-start', 'window-minutes', 'seed', 'plot'];
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
@@ -56,6 +58,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   return {
     help: values.help === true,
     json: values.json === true,
+    plot: s('plot') ?? null,
     verbose: values.verbose === true,
     options: {
       nodes: num(s('nodes'), 'nodes', 10, int(1), 'an integer >= 1'),

@@ -1,6 +1,8 @@
 // `npm run simulate` entry (scripts/simulate.mjs imports the built copy): parse, run, print.
+import { writeFile } from 'node:fs/promises';
 import { errorChain } from '../common/errors.js';
 import { formatSummary, formatTimeline, parseSimulateArgs, SIMULATE_USAGE, countingLogger } from './cli.js';
+import { renderPlot } from './plot.js';
 import { simulate } from './simulate.js';
 
 /** Runs the simulator on `argv`; resolves to the exit code (0 ok, 1 invariants violated or not finished, 2 usage). */
@@ -23,6 +25,14 @@ export async function simulateMain(argv: readonly string[]): Promise<number> {
   } catch (err: unknown) {
     process.stderr.write(`simulate: ${errorChain(err).join(': ')}\n`);
     return 1;
+  }
+  if (args.plot !== null) {
+    try {
+      await writeFile(args.plot, renderPlot(result));
+    } catch (err: unknown) {
+      process.stderr.write(`simulate: cannot write the plot: ${errorChain(err).join(': ')}\n`);
+      return 1;
+    }
   }
   const logged = [...logger.counts].map(([k, n]) => `${k} ${n}`).join(', ');
   process.stdout.write(
