@@ -52,7 +52,7 @@ export function rootfsKey(mirror: string = aptMirror()): string {
  * other writable places are emptied and become links into `/var` (created at boot by tmpfiles),
  * `/dev` is empty, and a placeholder kernel sits in `/usr/lib/modules` for `ostree admin deploy`.
  */
-async function convertToOstreeTree(tree: string): Promise<void> {
+export async function convertToOstreeTree(tree: string): Promise<void> {
   await run('chroot', [tree, 'chpasswd'], { input: 'root:root\n' });
   await writeFile(join(tree, 'etc/machine-id'), '');
   await writeFile(join(tree, 'etc/fstab'), '');
