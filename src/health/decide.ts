@@ -107,6 +107,18 @@ export function decideBoot(f: BootFacts): BootAction {
 }
 
 /**
+ * Whether the health run never ran in boot `bootId` although a trial armed in an earlier boot waits
+ * for it: alt-updated-health.service is not enabled (or not installed) on this host. The agent is
+ * ordered after boot-complete.target, which the health unit is ordered before, so once the agent
+ * runs, an enabled unit has judged the boot (counted the attempt, or written its verdict).
+ */
+export function healthNotRunThisBoot(r: HealthRecord, bootId: string): boolean {
+  const t = r.trial;
+  if (t === null || r.manual !== null || t.armedBootId === bootId) return false;
+  return t.lastBootId !== bootId && t.rollbackBootId !== bootId && r.last?.bootId !== bootId;
+}
+
+/**
  * Whether boot `bootId` is healthy enough to give a FleetLock reboot slot back: not when it needs
  * manual intervention, not while a trial armed in an earlier boot is still unjudged, not when this
  * boot's last verdict is red; otherwise yes (a node that never armed a trial keeps today's behaviour).

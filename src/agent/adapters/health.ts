@@ -2,7 +2,7 @@
 import { errorChain } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { armTrial } from '../../health/arm.js';
-import { bootHealthy } from '../../health/decide.js';
+import { bootHealthy, healthNotRunThisBoot } from '../../health/decide.js';
 import type { HealthStore } from '../../health/store.js';
 import type { HealthPort } from '../ports.js';
 
@@ -61,13 +61,28 @@ export async function reportPendingVerdict(
  * heard the verdict first, so it can halt the group before another node gets the slot), the health
  * record must say this boot is healthy (src/health/decide.ts `bootHealthy`). The agent also starts on
  * a red boot (it only Wants= boot-complete.target), so "the agent runs" does not mean "healthy". A
- * record that cannot be read keeps the slot: never hand the group's slot on on doubt.
+ * record that cannot be read keeps the slot: never hand the group's slot on on doubt. A host where
+ * alt-updated-health.service never ran this boot (not enabled) has no verdict to wait for: the slot
+ * goes back as before health checks existed, with one warning (`health_not_judged`), instead of
+ * being held for good.
  */
 export function slotReleaseHealth(store: HealthStore, bootId: () => Promise<string>, verdictSent: Promise<void>, logger: Logger): () => Promise<boolean> {
+  let warned = false;
   return async () => {
     await verdictSent;
     try {
-      return bootHealthy(await store.read(), await bootId());
+      const record = await store.read();
+      const id = await bootId();
+      if (bootHealthy(record, id)) return true;
+      if (!healthNotRunThisBoot(record, id)) return false;
+      if (!warned) {
+        warned = true;
+        logger.warn(
+          { event: 'health_not_judged', release: record.trial?.release ?? null },
+          `the update to ${record.trial?.release ?? '?'} was armed for a health verdict, but alt-updated-health.service did not run in this boot (is it enabled?): giving the reboot slot back without one`,
+        );
+      }
+      return true;
     } catch (err: unknown) {
       logger.error({ event: 'health_record_unreadable', err: errorChain(err).join(': ') }, `cannot read the health record, keeping the reboot slot: ${errorChain(err).join(': ')}`);
       return false;

@@ -10,14 +10,14 @@ import { fileHealthStore } from '../../../src/health/store.js';
 
 const BOOT = 'boot-now';
 const deployment = { payload: 'a'.repeat(64), serial: 0 };
-const trialArmedIn = (bootId: string) => ({
+const trialArmedIn = (bootId: string, lastBootId: string | null = null) => ({
   release: 'v2',
   expected: deployment,
   previous: { ...deployment, payload: 'b'.repeat(64) },
   armedBootId: bootId,
   maxAttempts: 2,
   attempts: 0,
-  lastBootId: null,
+  lastBootId,
   phase: 'armed',
   rollbackTo: null,
   rollbackBootId: null,
@@ -43,10 +43,17 @@ describe('agent: the reboot slot is released only when the health record says th
     ['no record (health never ran)', null, true],
     ['this boot judged green', record({ last: verdict('healthy') }), true],
     ['this boot red, another attempt ahead', record({ last: verdict('rebooting') }), false],
-    ['a trial armed in an earlier boot, not judged yet', record({ trial: trialArmedIn('boot-before') }), false],
+    ['a trial armed earlier, this boot counted as an attempt, no verdict yet', record({ trial: trialArmedIn('boot-before', BOOT) }), false],
+    ['a trial armed earlier, this boot red', record({ trial: { ...trialArmedIn('boot-before', BOOT), attempts: 1 }, last: verdict('rebooting') }), false],
     ['manual intervention required', record({ manual: 'checks failed', last: verdict('manual_intervention') }), false],
   ])('%s: %s', async (_name, text, want) => {
     expect((await healthyWith(text)).ok).toBe(want);
+  });
+
+  it('gives the slot back, with one warning, when the health unit never ran in this boot (not enabled)', async () => {
+    const { ok, logger } = await healthyWith(record({ trial: trialArmedIn('boot-before') }));
+    expect(ok).toBe(true);
+    expect(logger.records.filter((r) => r.fields.event === 'health_not_judged').map((r) => r.level)).toEqual(['warn']);
   });
 
   it('keeps the slot and says why when the record cannot be read', async () => {
