@@ -125,8 +125,9 @@ install -d -m 0755 "$D$CONFDIR" "$D$CONFDIR/config.d"
 
 # Documentation: what the units' Documentation= and the CLI point at.
 install -D -m 0644 README.md "$D$DOCDIR/README.md"
+# Every file below docs/usage and docs/reference, subdirectories too (docs/usage/images).
 for sub in usage reference; do
-  for f in docs/$sub/*; do install -D -m 0644 "$f" "$D$DOCDIR/$sub/$(basename "$f")"; done
+  (cd docs && find "$sub" -type f -print0) | while IFS= read -r -d '' f; do install -D -m 0644 "docs/$f" "$D$DOCDIR/$f"; done
 done
 install -m 0644 docs/org.altlinux.Updated1.xml "$D$DOCDIR/org.altlinux.Updated1.xml"
 

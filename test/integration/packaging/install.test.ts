@@ -1,9 +1,9 @@
 // scripts/install.sh, the one install step the package and the test nodes share: what it does
 // again over an existing install, its --node option, and its refusals.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -44,6 +44,16 @@ describe('scripts/install.sh', () => {
     const rules = 'prometheus/alt-updated.rules.yml';
     const shipped = await readFile(join(import.meta.dirname, '..', '..', '..', 'packaging', rules), 'utf8');
     expect(await readFile(join(dest, 'usr/share/alt-updated', rules), 'utf8')).toBe(shipped);
+    // Every file of the operator docs, in subdirectories too (docs/usage/images).
+    const docs = join(import.meta.dirname, '..', '..', '..', 'docs');
+    for (const sub of ['usage', 'reference']) {
+      const files = (await readdir(join(docs, sub), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+      expect(files.length).toBeGreaterThan(0);
+      for (const e of files) {
+        const rel = relative(docs, join(e.parentPath, e.name));
+        expect(await readFile(join(dest, 'usr/share/doc/alt-updated', rel), 'utf8'), rel).toBe(await readFile(join(docs, rel), 'utf8'));
+      }
+    }
   });
 
   it('writes the --node path into every launcher', async () => {
