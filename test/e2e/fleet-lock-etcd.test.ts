@@ -15,12 +15,13 @@ import { maxConcurrent, rebootIntervals, type TimelineEntry } from '../../script
 import { startTestGraphd } from '../helpers/graphd.js';
 import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
 import { fixtureSigningKey } from '../helpers/signing.js';
-import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
+import { realNodeUnavailable } from '../realnode/available.js';
 import { agentTimeline, fleetLockId, startFleetLockWorld, type FleetLockWorld } from '../realnode/fleet.js';
-import { ensureImage, type RealNodeImage } from '../realnode/image.js';
+import { type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { createReleaseRepo } from '../realnode/releases.js';
+import { agentConfig, loadImage, probeBoot } from '../realnode/scenario.js';
 
 const FIRST = '20261101.0.0';
 const NEW = '20261115.0.0';
@@ -55,15 +56,11 @@ describe.skipIf(unavailable !== null)('real nodes: three nodes, fleet_lock with 
   const phase = (what: string): number => phases.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)}`);
 
   beforeAll(async () => {
-    image = await ensureImage(tmpdir());
-    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
+    image = await loadImage();
     phase('image');
-    cannotBoot = await nspawnProbe(image);
+    cannotBoot = await probeBoot(image);
     phase('probe');
-    if (cannotBoot !== null) {
-      console.warn(cannotBoot);
-      return;
-    }
+    if (cannotBoot !== null) return;
     const key = await fixtureSigningKey();
     network = await createNetwork();
     const repo = await createReleaseRepo(image, key);
@@ -73,19 +70,8 @@ describe.skipIf(unavailable !== null)('real nodes: three nodes, fleet_lock with 
     phase('release repo and graph');
     fleet = await startFleetLockWorld({ host: network.hostAddress, slots: 1 });
     phase('etcd and alt-fleetlockd');
-    const configToml = [
-      '[cincinnati]',
-      `base_url = "${graphd.url}"`,
-      '[agent.timing]',
-      'steady_interval_secs = 2',
-      // While another node holds the slot, ask again every 2 s (the default is 300 s).
-      'staged_interval_secs = 2',
-      '[updates]',
-      'strategy = "fleet_lock"',
-      '[updates.fleet_lock]',
-      `base_url = "${fleet.url}"`,
-      '',
-    ].join('\n');
+    // staged_interval_secs = 2: while another node holds the slot, ask again every 2 s (the default is 300 s).
+    const configToml = agentConfig(graphd.url, 'fleet_lock', { rest: ['[updates.fleet_lock]', `base_url = "${fleet.url}"`] });
     const net = network;
     const made = await Promise.all(
       NAMES.map((name, i) => createRealNode({ image, network: net, index: i + 1, name, repoUrl: http!.url, trusted: key, configToml })),

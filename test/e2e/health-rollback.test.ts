@@ -8,18 +8,18 @@
 // `rollback_requested`, so the test can `kill -9` the health run between recording the rollback and
 // calling it.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGraphd } from '../helpers/graphd.js';
 import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
 import { fixtureSigningKey } from '../helpers/signing.js';
-import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
-import { ensureImage, REALNODE_OSNAME, type RealNodeImage } from '../realnode/image.js';
+import { realNodeUnavailable } from '../realnode/available.js';
+import { REALNODE_OSNAME, type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
 import { createReleaseRepo, type ReleaseFile } from '../realnode/releases.js';
+import { agentConfig, DEBUG_LOG_DROPIN, eventOf, loadImage, probeBoot, readJournal, secs } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
 const CHECK = 'usr/lib/alt-updated/health.d/required.d/50-app';
@@ -47,11 +47,6 @@ const holdHook: ReleaseFile = {
   mode: 0o755,
 };
 
-/** One journal record of `journalctl -o json`. */
-interface JournalRecord {
-  readonly MESSAGE: string;
-}
-
 /** One node with its own repo, file server and graph. */
 interface Setup {
   readonly node: RealNode;
@@ -70,13 +65,10 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs: numb
 
 /** The `event=` values of `unit`'s records in boot `boot` (journalctl -b: 0, -1, …), with their messages. */
 async function journal(n: RealNode, boot: number, unit: string): Promise<{ event: string; message: string }[]> {
-  const { stdout } = await n.exec(['journalctl', '--no-pager', '-o', 'json', '-b', String(boot), '-u', unit], { check: false });
-  return stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as JournalRecord).MESSAGE)
-    .filter((m): m is string => typeof m === 'string')
-    .map((message) => ({ event: /\bevent=(\S+)/.exec(message)?.[1] ?? '', message }))
+  // MESSAGE is an array of bytes, not a string, on a record that is not valid UTF-8: skipped.
+  return (await readJournal(n, ['-b', String(boot), '-u', unit], { check: false }))
+    .filter((r) => typeof (r.MESSAGE as unknown) === 'string')
+    .map((r) => ({ event: eventOf(r), message: r.MESSAGE }))
     .filter((e) => e.event !== '');
 }
 /** The parts of health.json the tests read. */
@@ -126,21 +118,9 @@ describe.skipIf(unavailable !== null)('real node: a release whose required healt
       name,
       repoUrl: http.url,
       trusted: key,
-      configToml: [
-        '[cincinnati]',
-        `base_url = "${graphd.url}"`,
-        '[agent.timing]',
-        'steady_interval_secs = 2',
-        'staged_interval_secs = 2',
-        '[updates]',
-        'strategy = "immediate"',
-        '[health]',
-        'boot_attempts = 2',
-        healthToml,
-        '',
-      ].join('\n'),
+      configToml: agentConfig(graphd.url, 'immediate', { rest: ['[health]', 'boot_attempts = 2', healthToml] }),
       // no_update is a debug record: the ticks after the rollback are counted by it.
-      unitDropIns: { [AGENT]: '[Service]\nEnvironment=ALT_UPDATED_LOG_LEVEL=debug\n' },
+      unitDropIns: DEBUG_LOG_DROPIN,
       // What the package's %post_service (systemctl enable) makes: [Install] RequiredBy=boot-complete.target.
       etcLinks: { [`systemd/system/boot-complete.target.requires/${HEALTH}`]: `/usr/lib/systemd/system/${HEALTH}` },
     });
@@ -157,13 +137,9 @@ describe.skipIf(unavailable !== null)('real node: a release whose required healt
   };
 
   beforeAll(async () => {
-    image = await ensureImage(tmpdir());
-    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
-    cannotBoot = await nspawnProbe(image);
-    if (cannotBoot !== null) {
-      console.warn(cannotBoot);
-      return;
-    }
+    image = await loadImage();
+    cannotBoot = await probeBoot(image);
+    if (cannotBoot !== null) return;
     network = await createNetwork();
     // Both nodes boot at once; node2's hook holds its rollback step until its test lets it go (the
     // hook's own deadline, check_timeout_secs, is longer than node1's test).
@@ -177,7 +153,6 @@ describe.skipIf(unavailable !== null)('real node: a release whose required healt
   afterAll(async () => {
     for (const s of setups) await s.close();
     await network?.destroy();
-    const secs = (from: number, to: number | null): string => (to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`);
     for (const s of setups) {
       const boots = s.node.boots.map((b) => `boot ${b.index}: up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
       console.info(`${s.node.name}: ${boots.join('; ')}`);

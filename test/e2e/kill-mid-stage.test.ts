@@ -6,16 +6,16 @@
 // transaction is provably running (the backend's ActiveTransaction) when the signal arrives.
 // Each update must still end on the new release with one reboot, and nothing may be lost: the node
 // boots the staged deployment, the agent comes back to steady polling, and no second reboot follows.
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGraphd, waitFor } from '../helpers/graphd.js';
 import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
 import { fixtureSigningKey } from '../helpers/signing.js';
-import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
-import { ensureImage, type RealNodeImage } from '../realnode/image.js';
+import { realNodeUnavailable } from '../realnode/available.js';
+import { type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { createReleaseRepo, type ReleaseRepo } from '../realnode/releases.js';
+import { agentConfig, agentEvents, DEBUG_LOG_DROPIN, loadImage, probeBoot, secs } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
 /** Object fetches of a pull (the summary and config stay answered, so the pull gets that far). */
@@ -42,8 +42,7 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
     return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   };
   /** The agent's event ids of boot `boot` (0: this one, -1: the previous one), in order. */
-  const events = async (boot = '0'): Promise<string[]> =>
-    (await exec(['journalctl', '--no-pager', '-b', boot, '-u', 'alt-updated', '-o', 'cat'])).split('\n').map((l) => /\bevent=(\S+)/.exec(l)?.[1] ?? '').filter(Boolean);
+  const events = (boot = '0'): Promise<string[]> => agentEvents(node!, boot);
   const count = (list: readonly string[], e: string): number => list.filter((x) => x === e).length;
   /** The backend's Sysroot.ActiveTransaction: (method, sender, path); empty strings when idle. */
   const activeTransaction = async (): Promise<string> =>
@@ -74,13 +73,9 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
   }
 
   beforeAll(async () => {
-    image = await ensureImage(tmpdir());
-    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
-    cannotBoot = await nspawnProbe(image);
-    if (cannotBoot !== null) {
-      console.warn(cannotBoot);
-      return;
-    }
+    image = await loadImage();
+    cannotBoot = await probeBoot(image);
+    if (cannotBoot !== null) return;
     const key = await fixtureSigningKey();
     network = await createNetwork();
     repo = await createReleaseRepo(image, key);
@@ -93,9 +88,9 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
       name: 'kill1',
       repoUrl: http.url,
       trusted: key,
-      configToml: ['[cincinnati]', `base_url = "${graphd.url}"`, '[agent.timing]', 'steady_interval_secs = 2', 'staged_interval_secs = 2', '[updates]', 'strategy = "immediate"', ''].join('\n'),
+      configToml: agentConfig(graphd.url, 'immediate'),
       // Debug records: the steady checks (no_update) say when the agent settled on a release.
-      unitDropIns: { 'alt-updated.service': '[Service]\nEnvironment=ALT_UPDATED_LOG_LEVEL=debug\n' },
+      unitDropIns: DEBUG_LOG_DROPIN,
     });
     await node.start();
     await node.waitBooted(1, 120_000);
@@ -108,7 +103,6 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
     await graphd?.close();
     await http?.close();
     await network?.destroy();
-    const secs = (from: number, to: number | null): string => (to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`);
     const boots = node?.boots.map((b) => `boot ${b.index}: up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
     console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
   }, 60_000);

@@ -6,33 +6,22 @@
 // is `agent.timing.postponement_interval_secs`, 12 s here (a grace period of 2 minutes instead of
 // 10); the test ends each hold itself and lets the agent's next re-check notice.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGraphd, waitFor } from '../helpers/graphd.js';
 import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
 import { trackProcess } from '../helpers/scope.js';
 import { fixtureSigningKey } from '../helpers/signing.js';
-import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
-import { ensureImage, type RealNodeImage } from '../realnode/image.js';
+import { realNodeUnavailable } from '../realnode/available.js';
+import { type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
 import { createReleaseRepo, type ReleaseRepo } from '../realnode/releases.js';
+import { agentConfig, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
 const USER = 'alice';
 const INHIBITOR_UNIT = 'realnode-inhibitor.service';
-
-/** One journal record of `journalctl -o json` (the fields used here). */
-interface JournalRecord {
-  readonly MESSAGE: string;
-  readonly __REALTIME_TIMESTAMP: string;
-  readonly SESSION_ID?: string;
-  /** On systemd's own records about a unit: the unit, and for a job's end its type and result. */
-  readonly UNIT?: string;
-  readonly JOB_TYPE?: string;
-  readonly JOB_RESULT?: string;
-}
 
 /** A login shell on a pty inside the node; `output` is everything its terminal showed. */
 interface PtySession {
@@ -40,7 +29,6 @@ interface PtySession {
   output: string;
 }
 
-const eventOf = (r: JournalRecord): string => /\bevent=(\S+)/.exec(r.MESSAGE)?.[1] ?? '';
 const at = (r: JournalRecord | undefined): number => Number(r?.__REALTIME_TIMESTAMP ?? NaN);
 
 const unavailable = await realNodeUnavailable();
@@ -57,13 +45,7 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
   let cannotBoot: string | null = null;
   const started = Date.now();
 
-  const journal = async (args: readonly string[]): Promise<JournalRecord[]> => {
-    const { stdout } = await node!.exec(['journalctl', '--no-pager', '-o', 'json', ...args]);
-    return stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as JournalRecord);
-  };
+  const journal = (args: readonly string[]): Promise<JournalRecord[]> => readJournal(node!, args);
   const agentLog = (boot: string): Promise<JournalRecord[]> => journal(['-b', boot, '-u', 'alt-updated']);
   /** Waits for a record of this boot's `args` journal that `match` accepts; resolves with it. */
   const awaitRecord = async (what: string, args: readonly string[], match: (r: JournalRecord) => boolean, timeoutMs: number): Promise<JournalRecord> => {
@@ -90,13 +72,9 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
   };
 
   beforeAll(async () => {
-    image = await ensureImage(tmpdir());
-    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
-    cannotBoot = await nspawnProbe(image);
-    if (cannotBoot !== null) {
-      console.warn(cannotBoot);
-      return;
-    }
+    image = await loadImage();
+    cannotBoot = await probeBoot(image);
+    if (cannotBoot !== null) return;
     const key = await fixtureSigningKey();
     network = await createNetwork();
     // No release yet: each test publishes its own once the session or the inhibitor is in place.
@@ -110,7 +88,7 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
       name: 'node1',
       repoUrl: http.url,
       trusted: key,
-      configToml: ['[cincinnati]', `base_url = "${graphd.url}"`, '[agent.timing]', 'steady_interval_secs = 2', 'staged_interval_secs = 2', 'postponement_interval_secs = 12', '[updates]', 'strategy = "immediate"', ''].join('\n'),
+      configToml: agentConfig(graphd.url, 'immediate', { timing: ['postponement_interval_secs = 12'] }),
     });
     await node.start();
   }, 600_000);
@@ -121,9 +99,7 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
     await graphd?.close();
     await http?.close();
     await network?.destroy();
-    const secs = (from: number, to: number | null): string => (to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`);
-    const boots = node?.boots.map((b) => `boot ${b.index}: running after ${secs(b.startedAt, b.readyAt)}, up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
-    console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
+    logFileSummary(started, node);
   }, 60_000);
 
   it('postpones the reboot for a login session on a pty, warns its terminal, and reboots after the logout', async (ctx) => {

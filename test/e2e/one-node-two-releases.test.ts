@@ -3,27 +3,19 @@
 // alt-updated.service, the bus activates alt-ostreed, the agent stages through the real units with
 // their sandboxes, reboots through the backend's `systemctl reboot`, the real
 // ostree-finalize-staged.service finalizes at shutdown, and the boot loop boots the new deployment.
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGraphd, waitFor } from '../helpers/graphd.js';
 import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
 import { fixtureSigningKey } from '../helpers/signing.js';
-import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
-import { ensureImage, type RealNodeImage } from '../realnode/image.js';
+import { realNodeUnavailable } from '../realnode/available.js';
+import { type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
 import { createReleaseRepo } from '../realnode/releases.js';
+import { agentConfig, DEBUG_LOG_DROPIN, events, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
-
-/** One journal record of `journalctl -o json`. */
-interface JournalRecord {
-  readonly MESSAGE: string;
-  readonly PRIORITY: string;
-  readonly _SYSTEMD_UNIT?: string;
-  readonly _UID?: string;
-}
 
 const unavailable = await realNodeUnavailable();
 if (unavailable !== null) console.warn(unavailable);
@@ -37,23 +29,12 @@ describe.skipIf(unavailable !== null)('real node: one node through a barrier and
   let cannotBoot: string | null = null;
   const started = Date.now();
 
-  const journal = async (args: readonly string[]): Promise<JournalRecord[]> => {
-    const { stdout } = await node!.exec(['journalctl', '--no-pager', '-o', 'json', ...args]);
-    return stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as JournalRecord);
-  };
-  const events = (recs: readonly JournalRecord[]): string[] => recs.map((r) => /\bevent=(\S+)/.exec(r.MESSAGE)?.[1] ?? '').filter(Boolean);
+  const journal = (args: readonly string[]): Promise<JournalRecord[]> => readJournal(node!, args);
 
   beforeAll(async () => {
-    image = await ensureImage(tmpdir());
-    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
-    cannotBoot = await nspawnProbe(image);
-    if (cannotBoot !== null) {
-      console.warn(cannotBoot);
-      return;
-    }
+    image = await loadImage();
+    cannotBoot = await probeBoot(image);
+    if (cannotBoot !== null) return;
     const key = await fixtureSigningKey();
     network = await createNetwork();
     const repo = await createReleaseRepo(image, key);
@@ -72,18 +53,9 @@ describe.skipIf(unavailable !== null)('real node: one node through a barrier and
       name: 'node1',
       repoUrl: http.url,
       trusted: key,
-      configToml: [
-        '[cincinnati]',
-        `base_url = "${graphd.url}"`,
-        '[agent.timing]',
-        'steady_interval_secs = 2',
-        'staged_interval_secs = 2',
-        '[updates]',
-        'strategy = "immediate"',
-        '',
-      ].join('\n'),
+      configToml: agentConfig(graphd.url, 'immediate'),
       // Debug records (no_update, PRIORITY=7) beside the info ones: the journal shows both levels.
-      unitDropIns: { 'alt-updated.service': '[Service]\nEnvironment=ALT_UPDATED_LOG_LEVEL=debug\n' },
+      unitDropIns: DEBUG_LOG_DROPIN,
     });
     await node.start();
   }, 600_000);
@@ -93,9 +65,7 @@ describe.skipIf(unavailable !== null)('real node: one node through a barrier and
     await graphd?.close();
     await http?.close();
     await network?.destroy();
-    const secs = (from: number, to: number | null): string => (to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`);
-    const boots = node?.boots.map((b) => `boot ${b.index}: running after ${secs(b.startedAt, b.readyAt)}, up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
-    console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
+    logFileSummary(started, node);
   }, 60_000);
 
   it('arrives at the newest release through the barrier, with one reboot per release', async (ctx) => {

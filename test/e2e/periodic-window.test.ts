@@ -3,28 +3,22 @@
 // stages the release, opening a minute or two later. The node must hold the staged release (no
 // reboot, the strategy denying tick after tick, StatusText saying why) until the window opens, and
 // then reboot exactly once into it.
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGraphd, waitFor } from '../helpers/graphd.js';
 import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
 import { fixtureSigningKey } from '../helpers/signing.js';
-import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
-import { ensureImage, type RealNodeImage } from '../realnode/image.js';
+import { realNodeUnavailable } from '../realnode/available.js';
+import { type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { createReleaseRepo } from '../realnode/releases.js';
+import { agentConfig, DEBUG_LOG_DROPIN, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V0, V1] = ['20261101.0.0', '20261115.0.0'];
 /** The least time from writing the node's config to the window opening: boot, check, pull, stage and a few denied ticks (8-16 s measured) with headroom for a loaded machine. */
 const MIN_LEAD_MS = 60_000;
 const MINUTE_MS = 60_000;
 const WEEK_MINUTES = 7 * 1440;
-
-/** One journal record of `journalctl -o json`. */
-interface JournalRecord {
-  readonly MESSAGE: string;
-  readonly __REALTIME_TIMESTAMP: string;
-}
 
 /** A weekly window (UTC) opening at the first whole minute at least {@link MIN_LEAD_MS} from `nowMs`. */
 interface TestWindow {
@@ -71,14 +65,7 @@ describe.skipIf(unavailable !== null)('real node: periodic strategy, a window cl
   let cannotBoot: string | null = null;
   const started = Date.now();
 
-  const journal = async (args: readonly string[]): Promise<JournalRecord[]> => {
-    const { stdout } = await node!.exec(['journalctl', '--no-pager', '-o', 'json', '-u', 'alt-updated', ...args]);
-    return stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as JournalRecord);
-  };
-  const eventOf = (r: JournalRecord): string => /\bevent=(\S+)/.exec(r.MESSAGE)?.[1] ?? '';
+  const journal = (args: readonly string[]): Promise<JournalRecord[]> => readJournal(node!, ['-u', 'alt-updated', ...args]);
   const events = async (boot: string): Promise<string[]> => (await journal(['-b', boot])).map(eventOf).filter(Boolean);
   const deniedTicks = async (): Promise<number> => {
     const { stdout } = await node!.exec(['node', '-e', READ_METRICS], { check: false, timeoutMs: 20_000 });
@@ -86,13 +73,9 @@ describe.skipIf(unavailable !== null)('real node: periodic strategy, a window cl
   };
 
   beforeAll(async () => {
-    image = await ensureImage(tmpdir());
-    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
-    cannotBoot = await nspawnProbe(image);
-    if (cannotBoot !== null) {
-      console.warn(cannotBoot);
-      return;
-    }
+    image = await loadImage();
+    cannotBoot = await probeBoot(image);
+    if (cannotBoot !== null) return;
     const key = await fixtureSigningKey();
     network = await createNetwork();
     const repo = await createReleaseRepo(image, key);
@@ -109,23 +92,10 @@ describe.skipIf(unavailable !== null)('real node: periodic strategy, a window cl
       name: 'node1',
       repoUrl: http.url,
       trusted: key,
-      configToml: [
-        '[cincinnati]',
-        `base_url = "${graphd.url}"`,
-        '[agent.timing]',
-        'steady_interval_secs = 2',
-        'staged_interval_secs = 2',
-        '[updates]',
-        'strategy = "periodic"',
-        '[updates.periodic]',
-        'time_zone = "UTC"',
-        '[[updates.periodic.window]]',
-        `days = [ "${win.day}" ]`,
-        `start_time = "${win.startTime}"`,
-        `length_minutes = ${win.lengthMinutes}`,
-        '',
-      ].join('\n'),
-      unitDropIns: { 'alt-updated.service': '[Service]\nEnvironment=ALT_UPDATED_LOG_LEVEL=debug\n' },
+      configToml: agentConfig(graphd.url, 'periodic', {
+        rest: ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = [ "${win.day}" ]`, `start_time = "${win.startTime}"`, `length_minutes = ${win.lengthMinutes}`],
+      }),
+      unitDropIns: DEBUG_LOG_DROPIN,
     });
     await node.start();
   }, 600_000);
@@ -135,9 +105,7 @@ describe.skipIf(unavailable !== null)('real node: periodic strategy, a window cl
     await graphd?.close();
     await http?.close();
     await network?.destroy();
-    const secs = (from: number, to: number | null): string => (to === null ? '-' : `${((to - from) / 1000).toFixed(1)} s`);
-    const boots = node?.boots.map((b) => `boot ${b.index}: running after ${secs(b.startedAt, b.readyAt)}, up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
-    console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
+    logFileSummary(started, node);
   }, 60_000);
 
   it('stages the release while the window is closed and holds the reboot, tick after tick', async (ctx) => {

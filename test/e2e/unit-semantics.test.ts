@@ -4,16 +4,16 @@
 // alt-ostreed.service's sandbox lets ostree stage; ConditionPathExists=/run/ostree-booted skips the
 // agent on a host not booted from ostree; and the agent starts only after boot-complete.target.
 // The periodic strategy with a window days away keeps the staged release staged (no reboot).
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGraphd, waitFor } from '../helpers/graphd.js';
 import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
 import { fixtureSigningKey } from '../helpers/signing.js';
-import { nspawnProbe, realNodeUnavailable } from '../realnode/available.js';
-import { ensureImage, type RealNodeImage } from '../realnode/image.js';
+import { realNodeUnavailable } from '../realnode/available.js';
+import { type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { createReleaseRepo, type ReleaseRepo } from '../realnode/releases.js';
+import { agentConfig, agentEvents as readAgentEvents, loadImage, probeBoot } from '../realnode/scenario.js';
 
 const V1 = '20261115.0.0';
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
@@ -40,21 +40,14 @@ describe.skipIf(unavailable !== null)('real node: alt-updated.service and alt-os
   };
   /** The real (first) uid of a process in the node. */
   const uidOf = async (pid: string): Promise<string> => /^Uid:\s+(\d+)/m.exec((await node!.exec(['cat', `/proc/${pid}/status`])).stdout)?.[1] ?? '?';
-  const agentEvents = async (): Promise<string[]> => {
-    const { stdout } = await node!.exec(['journalctl', '--no-pager', '-b', '0', '-u', 'alt-updated', '-o', 'cat']);
-    return stdout.split('\n').map((l) => /\bevent=(\S+)/.exec(l)?.[1] ?? '').filter(Boolean);
-  };
+  const agentEvents = (): Promise<string[]> => readAgentEvents(node!);
   const waitActive = (what: string, cond: (s: Record<string, string>) => boolean): Promise<void> =>
     waitFor(what, async () => cond(await show('alt-updated', ['ActiveState', 'SubState', 'MainPID', 'NRestarts'])), 90_000);
 
   beforeAll(async () => {
-    image = await ensureImage(tmpdir());
-    console.info(`real-node image: ${image.built.length > 0 ? `built ${image.built.join(' + ')}` : 'from the cache'} in ${image.buildSecs.toFixed(1)} s`);
-    cannotBoot = await nspawnProbe(image);
-    if (cannotBoot !== null) {
-      console.warn(cannotBoot);
-      return;
-    }
+    image = await loadImage();
+    cannotBoot = await probeBoot(image);
+    if (cannotBoot !== null) return;
     const key = await fixtureSigningKey();
     network = await createNetwork();
     // Only the first release for now: the staging test publishes V1, so the restarts before it
@@ -69,22 +62,9 @@ describe.skipIf(unavailable !== null)('real node: alt-updated.service and alt-os
       name: 'units1',
       repoUrl: http.url,
       trusted: key,
-      configToml: [
-        '[cincinnati]',
-        `base_url = "${graphd.url}"`,
-        '[agent.timing]',
-        'steady_interval_secs = 2',
-        'staged_interval_secs = 2',
-        '[updates]',
-        'strategy = "periodic"',
-        '[updates.periodic]',
-        'time_zone = "UTC"',
-        '[[updates.periodic.window]]',
-        `days = [ "${closedWindowDay}" ]`,
-        'start_time = "00:00"',
-        'length_minutes = 1',
-        '',
-      ].join('\n'),
+      configToml: agentConfig(graphd.url, 'periodic', {
+        rest: ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = [ "${closedWindowDay}" ]`, 'start_time = "00:00"', 'length_minutes = 1'],
+      }),
     });
     await node.start();
     await node.waitBooted(1, 120_000);
