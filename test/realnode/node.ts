@@ -3,8 +3,8 @@
 // (a reboot). Inside, real systemd runs the installed units; the test drives the node with
 // `nsenter` into the container's namespaces (machinectl needs machined on the host, which is absent).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -79,6 +79,11 @@ export interface RealNode {
   stop(): Promise<void>;
   /** Stops the node and removes its files. */
   destroy(): Promise<void>;
+}
+
+/** The cgroup name nspawn-boot.sh gives the node booted from `sysroot` (md5 of its real path). */
+function cgroupName(sysroot: string): string {
+  return `altrn-${createHash('md5').update(realpathSync(sysroot)).digest('hex').slice(0, 16)}`;
 }
 
 /** The container's PID 1 below nspawn `pid`: the descendant whose innermost pid is 1. */
@@ -276,7 +281,11 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
       await node.stop();
       // ostree makes new deployment roots immutable; lift that so the copy can be removed.
       for (const d of safeReaddir(deployRoot)) await run('chattr', ['-i', join(deployRoot, d)], { check: false });
+      const cg = cgroupName(sysroot);
       await rm(dir, { recursive: true, force: true });
+      // The node's own cgroups (nspawn-boot.sh), empty once the container is gone: children first.
+      const sweep = 'for d in $(find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null); do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done; true';
+      await run('sh', ['-c', sweep, 'sh', cg], { check: false });
     },
   };
   return node;
