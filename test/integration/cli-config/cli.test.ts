@@ -46,7 +46,7 @@ describe('alt-updatectl config show', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
-      agent: { timing: { steady_interval_secs: 300, staged_interval_secs: 300 }, metrics: { listen: null } },
+      agent: { timing: { steady_interval_secs: 300, staged_interval_secs: 300, postponement_interval_secs: 60 }, metrics: { listen: null } },
       cincinnati: { base_url: null, ca_file: null },
       identity: { group: 'default', node_uuid: null, rollout_wariness: null, stream: null },
       updates: {
