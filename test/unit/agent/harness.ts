@@ -6,6 +6,7 @@ import type { HealthPort, StrategyPort } from '../../../src/agent/ports.js';
 import type { StateKind } from '../../../src/agent/state.js';
 import type { Settings } from '../../../src/config/types.js';
 import type { Release } from '../../../src/graph/release.js';
+import { seededRandom } from '../../../src/simulator/random.js';
 import {
   countingMetricsForTest,
   memoryDeadendForTest,
@@ -37,17 +38,8 @@ export function scriptedStrategyForTest() {
   return { port, state };
 }
 
-/** Mulberry32: a tiny seeded PRNG so jitter is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32, the simulator's seeded PRNG: jitter in these tests is reproducible. */
+export { seededRandom };
 
 /** Everything a tick test needs. */
 export function makeAgent(o: {
