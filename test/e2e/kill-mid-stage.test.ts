@@ -7,14 +7,13 @@
 // Each update must still end on the new release with one reboot, and nothing may be lost: the node
 // boots the staged deployment, the agent comes back to steady polling, and no second reboot follows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGraphd, waitFor } from '../helpers/graphd.js';
-import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
-import { fixtureSigningKey } from '../helpers/signing.js';
+import { waitFor } from '../helpers/graphd.js';
+import type { StaticServer } from '../helpers/ostree-repo.js';
 import { realNodeUnavailable } from '../realnode/available.js';
 import { type RealNodeImage } from '../realnode/image.js';
-import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
-import { createRealNode, type RealNode } from '../realnode/node.js';
-import { createReleaseRepo, type ReleaseRepo } from '../realnode/releases.js';
+import type { RealNode } from '../realnode/node.js';
+import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
+import type { ReleaseRepo } from '../realnode/releases.js';
 import { agentConfig, agentEvents, DEBUG_LOG_DROPIN, loadImage, probeBoot, secs } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
@@ -28,10 +27,9 @@ if (unavailable !== null) console.warn(unavailable);
 
 describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of alt-ostreed mid-stage', () => {
   let image: RealNodeImage;
-  let network: RealNodeNetwork | undefined;
+  let world: OneNodeWorld | undefined;
   let repo: ReleaseRepo;
   let http: StaticServer | undefined;
-  let graphd: Awaited<ReturnType<typeof startTestGraphd>> | undefined;
   let node: RealNode | undefined;
   let cannotBoot: string | null = null;
   const started = Date.now();
@@ -76,33 +74,20 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
     image = await loadImage();
     cannotBoot = await probeBoot(image);
     if (cannotBoot !== null) return;
-    const key = await fixtureSigningKey();
-    network = await createNetwork();
-    repo = await createReleaseRepo(image, key);
-    http = await serveDir(repo.path, { host: network.hostAddress });
-    graphd = await startTestGraphd({ repoPath: repo.path, host: network.hostAddress });
-    node = await createRealNode({
-      image,
-      network,
-      index: 1,
+    world = await startOneNode(image, {
       name: 'kill1',
-      repoUrl: http.url,
-      trusted: key,
-      configToml: agentConfig(graphd.url, 'immediate'),
+      config: (graphdUrl) => agentConfig(graphdUrl, 'immediate'),
       // Debug records: the steady checks (no_update) say when the agent settled on a release.
       unitDropIns: DEBUG_LOG_DROPIN,
     });
-    await node.start();
+    ({ repo, http, node } = world);
     await node.waitBooted(1, 120_000);
     await waitFor('steady polling on the first release', async () => (await events()).includes('no_update'), 120_000);
   }, 600_000);
 
   afterAll(async () => {
     http?.release();
-    await node?.destroy();
-    await graphd?.close();
-    await http?.close();
-    await network?.destroy();
+    await world?.close();
     const boots = node?.boots.map((b) => `boot ${b.index}: up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
     console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
   }, 60_000);

@@ -7,16 +7,14 @@
 // 10); the test ends each hold itself and lets the agent's next re-check notice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGraphd, waitFor } from '../helpers/graphd.js';
-import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
+import { waitFor } from '../helpers/graphd.js';
 import { trackProcess } from '../helpers/scope.js';
-import { fixtureSigningKey } from '../helpers/signing.js';
 import { realNodeUnavailable } from '../realnode/available.js';
 import { type RealNodeImage } from '../realnode/image.js';
-import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
-import { createRealNode, type RealNode } from '../realnode/node.js';
+import type { RealNode } from '../realnode/node.js';
+import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
-import { createReleaseRepo, type ReleaseRepo } from '../realnode/releases.js';
+import type { ReleaseRepo } from '../realnode/releases.js';
 import { agentConfig, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
@@ -36,9 +34,7 @@ if (unavailable !== null) console.warn(unavailable);
 
 describe.skipIf(unavailable !== null)('real node: real logind sessions and block inhibitors hold the reboot', () => {
   let image: RealNodeImage;
-  let network: RealNodeNetwork | undefined;
-  let http: StaticServer | undefined;
-  let graphd: Awaited<ReturnType<typeof startTestGraphd>> | undefined;
+  let world: OneNodeWorld | undefined;
   let repo: ReleaseRepo;
   let node: RealNode | undefined;
   let pty: PtySession | undefined;
@@ -75,30 +71,17 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
     image = await loadImage();
     cannotBoot = await probeBoot(image);
     if (cannotBoot !== null) return;
-    const key = await fixtureSigningKey();
-    network = await createNetwork();
     // No release yet: each test publishes its own once the session or the inhibitor is in place.
-    repo = await createReleaseRepo(image, key);
-    http = await serveDir(repo.path, { host: network.hostAddress });
-    graphd = await startTestGraphd({ repoPath: repo.path, host: network.hostAddress, policies: { [REALNODE_STREAM]: { stream: REALNODE_STREAM, releases: [] } } });
-    node = await createRealNode({
-      image,
-      network,
-      index: 1,
-      name: 'node1',
-      repoUrl: http.url,
-      trusted: key,
-      configToml: agentConfig(graphd.url, 'immediate', { timing: ['postponement_interval_secs = 12'] }),
+    world = await startOneNode(image, {
+      policies: { [REALNODE_STREAM]: { stream: REALNODE_STREAM, releases: [] } },
+      config: (graphdUrl) => agentConfig(graphdUrl, 'immediate', { timing: ['postponement_interval_secs = 12'] }),
     });
-    await node.start();
+    ({ repo, node } = world);
   }, 600_000);
 
   afterAll(async () => {
-    await node?.destroy();
+    await world?.close();
     pty?.child.kill('SIGKILL'); // nsenter; the shell inside went with the container
-    await graphd?.close();
-    await http?.close();
-    await network?.destroy();
     logFileSummary(started, node);
   }, 60_000);
 

@@ -4,15 +4,12 @@
 // their sandboxes, reboots through the backend's `systemctl reboot`, the real
 // ostree-finalize-staged.service finalizes at shutdown, and the boot loop boots the new deployment.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGraphd, waitFor } from '../helpers/graphd.js';
-import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
-import { fixtureSigningKey } from '../helpers/signing.js';
+import { waitFor } from '../helpers/graphd.js';
 import { realNodeUnavailable } from '../realnode/available.js';
 import { type RealNodeImage } from '../realnode/image.js';
-import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
-import { createRealNode, type RealNode } from '../realnode/node.js';
+import type { RealNode } from '../realnode/node.js';
+import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
-import { createReleaseRepo } from '../realnode/releases.js';
 import { agentConfig, DEBUG_LOG_DROPIN, events, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
@@ -22,9 +19,7 @@ if (unavailable !== null) console.warn(unavailable);
 
 describe.skipIf(unavailable !== null)('real node: one node through a barrier and the newest release, immediate strategy', () => {
   let image: RealNodeImage;
-  let network: RealNodeNetwork | undefined;
-  let http: StaticServer | undefined;
-  let graphd: Awaited<ReturnType<typeof startTestGraphd>> | undefined;
+  let world: OneNodeWorld | undefined;
   let node: RealNode | undefined;
   let cannotBoot: string | null = null;
   const started = Date.now();
@@ -35,36 +30,21 @@ describe.skipIf(unavailable !== null)('real node: one node through a barrier and
     image = await loadImage();
     cannotBoot = await probeBoot(image);
     if (cannotBoot !== null) return;
-    const key = await fixtureSigningKey();
-    network = await createNetwork();
-    const repo = await createReleaseRepo(image, key);
-    await repo.release(V1, '2026-11-15 00:00:00 +0000');
-    await repo.release(V2, '2026-11-22 00:00:00 +0000');
-    http = await serveDir(repo.path, { host: network.hostAddress });
-    graphd = await startTestGraphd({
-      repoPath: repo.path,
-      host: network.hostAddress,
+    world = await startOneNode(image, {
+      releases: [
+        [V1, '2026-11-15 00:00:00 +0000'],
+        [V2, '2026-11-22 00:00:00 +0000'],
+      ],
       policies: { [REALNODE_STREAM]: { stream: REALNODE_STREAM, releases: [{ version: V1, metadata: { barrier: { reason: 'every node passes 20261115' } } }] } },
-    });
-    node = await createRealNode({
-      image,
-      network,
-      index: 1,
-      name: 'node1',
-      repoUrl: http.url,
-      trusted: key,
-      configToml: agentConfig(graphd.url, 'immediate'),
+      config: (graphdUrl) => agentConfig(graphdUrl, 'immediate'),
       // Debug records (no_update, PRIORITY=7) beside the info ones: the journal shows both levels.
       unitDropIns: DEBUG_LOG_DROPIN,
     });
-    await node.start();
+    node = world.node;
   }, 600_000);
 
   afterAll(async () => {
-    await node?.destroy();
-    await graphd?.close();
-    await http?.close();
-    await network?.destroy();
+    await world?.close();
     logFileSummary(started, node);
   }, 60_000);
 

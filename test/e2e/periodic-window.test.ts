@@ -4,14 +4,11 @@
 // reboot, the strategy denying tick after tick, StatusText saying why) until the window opens, and
 // then reboot exactly once into it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGraphd, waitFor } from '../helpers/graphd.js';
-import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
-import { fixtureSigningKey } from '../helpers/signing.js';
+import { waitFor } from '../helpers/graphd.js';
 import { realNodeUnavailable } from '../realnode/available.js';
 import { type RealNodeImage } from '../realnode/image.js';
-import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
-import { createRealNode, type RealNode } from '../realnode/node.js';
-import { createReleaseRepo } from '../realnode/releases.js';
+import type { RealNode } from '../realnode/node.js';
+import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
 import { agentConfig, DEBUG_LOG_DROPIN, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V0, V1] = ['20261101.0.0', '20261115.0.0'];
@@ -57,9 +54,7 @@ if (unavailable !== null) console.warn(unavailable);
 
 describe.skipIf(unavailable !== null)('real node: periodic strategy, a window closed while staging that opens later', () => {
   let image: RealNodeImage;
-  let network: RealNodeNetwork | undefined;
-  let http: StaticServer | undefined;
-  let graphd: Awaited<ReturnType<typeof startTestGraphd>> | undefined;
+  let world: OneNodeWorld | undefined;
   let node: RealNode | undefined;
   let win: TestWindow;
   let cannotBoot: string | null = null;
@@ -76,35 +71,23 @@ describe.skipIf(unavailable !== null)('real node: periodic strategy, a window cl
     image = await loadImage();
     cannotBoot = await probeBoot(image);
     if (cannotBoot !== null) return;
-    const key = await fixtureSigningKey();
-    network = await createNetwork();
-    const repo = await createReleaseRepo(image, key);
-    await repo.release(V1, '2026-11-15 00:00:00 +0000');
-    http = await serveDir(repo.path, { host: network.hostAddress });
-    graphd = await startTestGraphd({ repoPath: repo.path, host: network.hostAddress });
-    // Computed last, right before the node is made, so the image build does not eat the lead.
-    win = windowFrom(Date.now());
-    console.info(`maintenance window: ${win.day} ${win.startTime} UTC + ${win.lengthMinutes} min (opens ${new Date(win.startMs).toISOString()})`);
-    node = await createRealNode({
-      image,
-      network,
-      index: 1,
-      name: 'node1',
-      repoUrl: http.url,
-      trusted: key,
-      configToml: agentConfig(graphd.url, 'periodic', {
-        rest: ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = [ "${win.day}" ]`, `start_time = "${win.startTime}"`, `length_minutes = ${win.lengthMinutes}`],
-      }),
+    world = await startOneNode(image, {
+      releases: [[V1, '2026-11-15 00:00:00 +0000']],
+      config: (graphdUrl) => {
+        // Computed last, right before the node is made, so the image build does not eat the lead.
+        win = windowFrom(Date.now());
+        console.info(`maintenance window: ${win.day} ${win.startTime} UTC + ${win.lengthMinutes} min (opens ${new Date(win.startMs).toISOString()})`);
+        return agentConfig(graphdUrl, 'periodic', {
+          rest: ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = [ "${win.day}" ]`, `start_time = "${win.startTime}"`, `length_minutes = ${win.lengthMinutes}`],
+        });
+      },
       unitDropIns: DEBUG_LOG_DROPIN,
     });
-    await node.start();
+    node = world.node;
   }, 600_000);
 
   afterAll(async () => {
-    await node?.destroy();
-    await graphd?.close();
-    await http?.close();
-    await network?.destroy();
+    await world?.close();
     logFileSummary(started, node);
   }, 60_000);
 

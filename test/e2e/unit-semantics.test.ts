@@ -5,14 +5,12 @@
 // agent on a host not booted from ostree; and the agent starts only after boot-complete.target.
 // The periodic strategy with a window days away keeps the staged release staged (no reboot).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGraphd, waitFor } from '../helpers/graphd.js';
-import { serveDir, type StaticServer } from '../helpers/ostree-repo.js';
-import { fixtureSigningKey } from '../helpers/signing.js';
+import { waitFor } from '../helpers/graphd.js';
 import { realNodeUnavailable } from '../realnode/available.js';
 import { type RealNodeImage } from '../realnode/image.js';
-import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
-import { createRealNode, type RealNode } from '../realnode/node.js';
-import { createReleaseRepo, type ReleaseRepo } from '../realnode/releases.js';
+import type { RealNode } from '../realnode/node.js';
+import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
+import type { ReleaseRepo } from '../realnode/releases.js';
 import { agentConfig, agentEvents as readAgentEvents, loadImage, probeBoot } from '../realnode/scenario.js';
 
 const V1 = '20261115.0.0';
@@ -25,10 +23,8 @@ if (unavailable !== null) console.warn(unavailable);
 
 describe.skipIf(unavailable !== null)('real node: alt-updated.service and alt-ostreed.service unit semantics', () => {
   let image: RealNodeImage;
-  let network: RealNodeNetwork | undefined;
+  let world: OneNodeWorld | undefined;
   let repo: ReleaseRepo;
-  let http: StaticServer | undefined;
-  let graphd: Awaited<ReturnType<typeof startTestGraphd>> | undefined;
   let node: RealNode | undefined;
   let cannotBoot: string | null = null;
   const started = Date.now();
@@ -48,33 +44,21 @@ describe.skipIf(unavailable !== null)('real node: alt-updated.service and alt-os
     image = await loadImage();
     cannotBoot = await probeBoot(image);
     if (cannotBoot !== null) return;
-    const key = await fixtureSigningKey();
-    network = await createNetwork();
     // Only the first release for now: the staging test publishes V1, so the restarts before it
     // never land in a stage (kill-mid-stage.test.ts does that on purpose).
-    repo = await createReleaseRepo(image, key);
-    http = await serveDir(repo.path, { host: network.hostAddress });
-    graphd = await startTestGraphd({ repoPath: repo.path, host: network.hostAddress });
-    node = await createRealNode({
-      image,
-      network,
-      index: 1,
+    world = await startOneNode(image, {
       name: 'units1',
-      repoUrl: http.url,
-      trusted: key,
-      configToml: agentConfig(graphd.url, 'periodic', {
-        rest: ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = [ "${closedWindowDay}" ]`, 'start_time = "00:00"', 'length_minutes = 1'],
-      }),
+      config: (graphdUrl) =>
+        agentConfig(graphdUrl, 'periodic', {
+          rest: ['[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = [ "${closedWindowDay}" ]`, 'start_time = "00:00"', 'length_minutes = 1'],
+        }),
     });
-    await node.start();
+    ({ repo, node } = world);
     await node.waitBooted(1, 120_000);
   }, 600_000);
 
   afterAll(async () => {
-    await node?.destroy();
-    await graphd?.close();
-    await http?.close();
-    await network?.destroy();
+    await world?.close();
     console.info(`real-node test file: ${((Date.now() - started) / 1000).toFixed(1)} s; boots: ${node?.boots.map((b) => b.exitCode ?? 'running').join(', ') ?? 'none'}`);
   }, 60_000);
 
