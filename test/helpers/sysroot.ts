@@ -131,7 +131,9 @@ export async function createSysroot(opts: SysrootOptions): Promise<TestSysroot> 
       }
     },
     async destroy() {
-      await rm(base, { recursive: true, force: true });
+      // Retried like the scope cleanup (scope.ts): a backend still exiting may write one last file
+      // into the repo while it is removed (ENOTEMPTY on rmdir; seen once in fleet.test.ts's teardown).
+      await rm(base, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }
