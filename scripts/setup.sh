@@ -25,6 +25,8 @@ PKGS=(
   docker-registry   # a real OCI registry on 127.0.0.1 (test/helpers/oci-registry.ts)
   systemd-container # systemd-nspawn: the real nodes of test/e2e (run by npm test after the others; test/realnode)
   debootstrap       # the Debian rootfs of the real-node image (built once, cached)
+  chromium          # headless render check of the simulator's --plot SVG (test/integration/simulator)
+  fonts-dejavu-core # a font for that render (the plot's labels)
   qemu-system-x86   # npm run test:qemu only: the TCG VM smoke test of the real-node image (test/qemu; not in npm test)
 )
 missing=()
