@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: builds nothing itself (run `npm run build` first, the npm script does), runs every
 // bench/*.mjs in its own process, prints their JSON lines, and rewrites docs/development/benchmarks.md
-// with the results and the machine they ran on. Benchmarks are never part of the tests.
+// with the results and the machine they ran on (`npm run bench -- NAME...` runs only the files whose
+// names contain NAME and replaces just their rows, keeping the others). Benchmarks are never part of
+// the tests.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
@@ -20,7 +22,8 @@ let failed = 0;
 for (const f of files) {
   // realnode.mjs boots a real node through ten reboots and may build its image first.
   // agent-idle soaks 10,000 polls (ALT_BENCH_POLLS) and 2,000 more: minutes on a busy machine.
-  const timeout = f === 'realnode.mjs' ? 1_200_000 : f === 'agent-idle.mjs' ? 900_000 : 300_000;
+  // fleet-scale simulates 100, 1,000 and 5,000 nodes, one after the other.
+  const timeout = f === 'realnode.mjs' ? 1_200_000 : f === 'agent-idle.mjs' ? 900_000 : f === 'fleet-scale.mjs' ? 3_600_000 : 300_000;
   const r = spawnSync(process.execPath, [join(root, 'bench', f)], { cwd: root, encoding: 'utf8', timeout });
   const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{'));
   if (r.status !== 0 || lines.length === 0) {
@@ -45,6 +48,23 @@ try {
   ostreeVersion = execFileSync('ostree', ['--version'], { encoding: 'utf8' }).split('\n').find((l) => l.includes('Version'))?.trim() ?? ostreeVersion;
 } catch { /* not installed */ }
 const fmt = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)) : String(v ?? ''));
+const row = (r) => {
+  const met = typeof r.ratio === 'number' && typeof r.target === 'string'
+    ? r.target.startsWith('>=') ? r.ratio >= Number(r.target.slice(2)) : r.target.startsWith('<=') ? r.ratio <= Number(r.target.slice(2)) : ''
+    : '';
+  return `| ${r.name} | ${fmt(r.value)} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.unit ?? ''} | ${met === '' ? '' : met ? 'yes' : 'no'} |`;
+};
+const docPath = join(root, 'docs/development/benchmarks.md');
+// A partial run keeps the rows of the benchmarks it did not run, from the page as it was.
+let rows = results.map(row);
+if (only.length > 0) {
+  let kept = [];
+  try {
+    kept = readFileSync(docPath, 'utf8').split('\n').filter((l) => /^\| [a-z0-9_-]+ \|/.test(l) && !l.startsWith('| name |'));
+  } catch { /* no page yet */ }
+  const fresh = new Map(results.map((r) => [r.name, row(r)]));
+  rows = [...kept.map((l) => fresh.get(l.split(' | ')[0].slice(2)) ?? l), ...results.filter((r) => !kept.some((l) => l.split(' | ')[0].slice(2) === r.name)).map(row)];
+}
 const md = [
   '# Benchmarks',
   '',
@@ -52,20 +72,15 @@ const md = [
   'machine; `ratio` = value / baseline unless the benchmark says otherwise, `target` is the goal from the issue.',
   '',
   `Machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}, ostree ${ostreeVersion}.`,
-  `Run at: ${new Date().toISOString()}.`,
+  `Run at: ${new Date().toISOString()}${only.length > 0 ? ` (rows of ${files.join(', ')}; the others from earlier runs)` : ''}.`,
   '',
   '| name | value | baseline | ratio | target | unit | met |',
   '| --- | --- | --- | --- | --- | --- | --- |',
-  ...results.map((r) => {
-    const met = typeof r.ratio === 'number' && typeof r.target === 'string'
-      ? r.target.startsWith('>=') ? r.ratio >= Number(r.target.slice(2)) : r.target.startsWith('<=') ? r.ratio <= Number(r.target.slice(2)) : ''
-      : '';
-    return `| ${r.name} | ${fmt(r.value)} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.unit ?? ''} | ${met === '' ? '' : met ? 'yes' : 'no'} |`;
-  }),
+  ...rows,
   '',
 ];
 try {
   md.push(readFileSync(join(root, 'bench/notes.md'), 'utf8'));
 } catch { /* no notes */ }
-if (only.length === 0) writeFileSync(join(root, 'docs/development/benchmarks.md'), md.join('\n'));
+if (results.length > 0) writeFileSync(docPath, md.join('\n'));
 process.exitCode = failed ? 1 : 0;
