@@ -22,6 +22,12 @@ export const ROOTFS_PACKAGES: readonly string[] = [
   'iproute2',
   'procps',
   'less',
+  // The OCI path (test/realnode/oci.ts): the bootc stand-in pulls with skopeo, whose signature check
+  // (GPG simple signing, gpgme) runs gpg. debootstrap resolves no virtual packages: skopeo's
+  // containers-common needs a container-network-stack, which containernetworking-plugins provides.
+  'skopeo',
+  'containernetworking-plugins',
+  'gnupg',
 ];
 /** Suite debootstrap installs. */
 export const ROOTFS_SUITE = 'bookworm';
