@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; file: string }> = {
   status: { summary: 'show the agent state', file: 'status' },
   check: { summary: 'ask the agent to check for updates now', file: 'check' },
   'update-now': { summary: 'allow a pending reboot now', file: 'update-now' },
+  simulate: { summary: 'simulate a fleet rollout with this config (fleet simulator)', file: 'simulate' },
 };
 
 function usage(): string {

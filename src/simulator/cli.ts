@@ -4,12 +4,26 @@ import type { Logger } from '../common/logger.js';
 import type { StrategyLabel } from '../config/types.js';
 import { SimulatorError } from './errors.js';
 import type { SimulationOptions, SimulationResult, TimelineRow } from './simulate.js';
+import { DEFAULT_CALENDAR, formatWindows, parseWindows, type SimCalendar } from './windows.js';
 
-/** Usage text. */
-export const SIMULATE_USAGE =
-  'usage: npm run simulate -- --nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
-  '                           [--store embedded|etcd] [--etcd-members 1|3] [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
-  '                           [--window-start HH:MM] [--window-minutes M] [--seed N] [--json] [--plot FILE.svg] [--verbose]';
+const FLAGS_USAGE =
+  '--nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
+  '    [--store embedded|etcd] [--etcd-members 1|3] [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
+  '    [--windows "DAYS HH:MM+MIN [ZONE]; ..."] [--window-start HH:MM --window-minutes M] [--seed N] [--json] [--plot FILE.svg] [--verbose]';
+
+/** Usage text of `npm run simulate`. */
+export const SIMULATE_USAGE = `usage: npm run simulate -- ${FLAGS_USAGE}`;
+
+/** Usage text of `alt-updatectl simulate` (the same flags, over the operator's config). */
+export const SIMULATE_CONFIG_USAGE = `usage: alt-updatectl simulate [--root DIR] [--strict] [--lock-config FILE] ${FLAGS_USAGE}`;
+
+/** `npm run simulate` (flags only) or `alt-updatectl simulate` (flags over the config under `--root`). */
+export type SimulateMode = 'script' | 'config';
+
+/** The planning values the output says the source of. */
+export const PLAN_KEYS = ['strategy', 'windows', 'slots', 'nodes', 'rollout-minutes', 'reboot-secs', 'fail-rate'] as const;
+/** One of `PLAN_KEYS`. */
+export type PlanKey = (typeof PLAN_KEYS)[number];
 
 /** Parsed command line. */
 export interface SimulateArgs {
@@ -20,6 +34,14 @@ export interface SimulateArgs {
   /** Print the agents' and servers' warnings and errors. */
   readonly verbose: boolean;
   readonly help: boolean;
+  /** Where each planning value came from: `--flag`, `default`, or (after `applyAgentConfig`) the config. */
+  readonly sources: Readonly<Record<PlanKey, string>>;
+  /** `alt-updatectl simulate`: the root the config drop-in directories are read under. */
+  readonly root: string;
+  /** `alt-updatectl simulate --strict`: config warnings are fatal. */
+  readonly strict: boolean;
+  /** `alt-updatectl simulate --lock-config FILE`: alt-fleetlockd's config, for the group's slots; null without. */
+  readonly lockConfig: string | null;
 }
 
 const STRATEGIES: readonly StrategyLabel[] = ['fleet_lock', 'immediate', 'periodic'];
@@ -33,24 +55,45 @@ function num(v: string | undefined, flag: string, def: number, ok: (n: number) =
 
 const int = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 
-/** Parses `argv`; throws `SIM_USAGE` naming the flag. */
-export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
+/** The calendar of `--windows`, or of the shorthand `--window-start HH:MM --window-minutes M` (daily, UTC). */
+function calendarOf(s: (k: string) => string | undefined): { calendar: SimCalendar; source: string } {
+  const list = s('windows');
+  const start = s('window-start');
+  const minutes = s('window-minutes');
+  if (list !== undefined) {
+    if (start !== undefined || minutes !== undefined) throw new SimulatorError('SIM_USAGE', '--windows: give either --windows or the --window-start/--window-minutes shorthand, not both');
+    return { calendar: parseWindows(list), source: '--windows' };
+  }
+  if (start === undefined && minutes === undefined) return { calendar: DEFAULT_CALENDAR, source: 'default' };
+  const at = start ?? '02:00';
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(at)) throw new SimulatorError('SIM_USAGE', `--window-start: expected HH:MM (UTC), got ${JSON.stringify(at)}`);
+  const length = num(minutes, 'window-minutes', 60, (n) => Number.isInteger(n) && n >= 1 && n <= 10080, 'an integer in 1..10080');
+  return { calendar: parseWindows(`daily ${at}+${length} UTC`, '--window-start/--window-minutes'), source: start === undefined ? '--window-minutes' : minutes === undefined ? '--window-start' : '--window-start/--window-minutes' };
+}
+
+/** Parses `argv`; throws `SIM_USAGE` naming the flag. `config` mode also takes `--root DIR` and `--strict`. */
+export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 'script'): SimulateArgs {
   let values: Record<string, string | boolean | undefined>;
+  const usage = mode === 'script' ? SIMULATE_USAGE : SIMULATE_CONFIG_USAGE;
   try {
-    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'window-start', 'window-minutes', 'seed', 'plot'];
+    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'windows', 'window-start', 'window-minutes', 'seed', 'plot'];
+    if (mode === 'config') flags.push('root', 'lock-config');
+    const bools = ['json', 'verbose', ...(mode === 'config' ? ['strict'] : [])];
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: { ...Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])), json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { ...Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])), ...Object.fromEntries(bools.map((f) => [f, { type: 'boolean' as const }])), help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err: unknown) {
-    throw new SimulatorError('SIM_USAGE', `${err instanceof Error ? err.message : String(err)}\n${SIMULATE_USAGE}`);
+    throw new SimulatorError('SIM_USAGE', `${err instanceof Error ? err.message : String(err)}\n${usage}`);
   }
   const s = (k: string): string | undefined => values[k] as string | undefined;
   const strategy = (s('strategy') ?? 'fleet_lock') as StrategyLabel;
   if (!STRATEGIES.includes(strategy)) throw new SimulatorError('SIM_USAGE', `--strategy: expected one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
-  const windowStart = s('window-start') ?? '02:00';
-  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(windowStart)) throw new SimulatorError('SIM_USAGE', `--window-start: expected HH:MM (UTC), got ${JSON.stringify(windowStart)}`);
+  const { calendar, source: windowsSource } = calendarOf(s);
+  if (s('root') === '') throw new SimulatorError('SIM_USAGE', `--root needs a directory\n${usage}`);
+  const sources = Object.fromEntries(PLAN_KEYS.map((k) => [k, s(k) === undefined ? 'default' : `--${k}`])) as Record<PlanKey, string>;
+  sources.windows = windowsSource;
   const rollout = s('rollout-minutes');
   const storeKind = s('store') ?? 'embedded';
   if (storeKind !== 'embedded' && storeKind !== 'etcd') throw new SimulatorError('SIM_USAGE', `--store: expected embedded or etcd, got ${JSON.stringify(storeKind)}`);
@@ -60,6 +103,10 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
     json: values.json === true,
     plot: s('plot') ?? null,
     verbose: values.verbose === true,
+    sources,
+    root: s('root') ?? '/',
+    strict: values.strict === true,
+    lockConfig: s('lock-config') ?? null,
     options: {
       nodes: num(s('nodes'), 'nodes', 10, int(1), 'an integer >= 1'),
       store: storeKind === 'etcd' ? { kind: 'etcd', members } : { kind: 'embedded' },
@@ -72,9 +119,33 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
       stepSecs: num(s('step-secs'), 'step-secs', 300, int(1), 'an integer >= 1'),
       maxVirtualSecs: num(s('max-hours'), 'max-hours', 14 * 24, (n) => n > 0, 'a number > 0') * 3600,
       seed: num(s('seed'), 'seed', 1, int(0), 'an integer >= 0'),
-      window: { start: windowStart, minutes: num(s('window-minutes'), 'window-minutes', 60, (n) => Number.isInteger(n) && n >= 1 && n <= 10080, 'an integer in 1..10080') },
+      periodic: calendar,
     },
   };
+}
+
+/** The planning values as shown: what the run used, by `PLAN_KEYS`. */
+export function planValues(a: SimulateArgs): Record<PlanKey, string> {
+  const o = a.options;
+  return {
+    strategy: o.strategy,
+    windows: formatWindows(o.periodic),
+    slots: String(o.slots),
+    nodes: String(o.nodes),
+    'rollout-minutes': o.rolloutMinutes === null ? 'none (offered to every node at once)' : String(o.rolloutMinutes),
+    'reboot-secs': String(o.rebootSecs),
+    'fail-rate': String(o.failRate),
+  };
+}
+
+/** The plan block above the timeline: each value and where it came from (flag, config or default). */
+export function formatPlan(a: SimulateArgs): string {
+  const values = planValues(a);
+  // Windows matter to `periodic` only, slots to `fleet_lock` only: say so rather than hide them.
+  const unused = (k: PlanKey): string =>
+    (k === 'windows' && a.options.strategy !== 'periodic') || (k === 'slots' && a.options.strategy !== 'fleet_lock') ? `, unused by ${a.options.strategy}` : '';
+  const lines = PLAN_KEYS.map((k) => `  ${k.padEnd(16)} ${values[k]}  (${a.sources[k]}${unused(k)})`);
+  return `plan:\n${lines.join('\n')}\n`;
 }
 
 function hms(t: number): string {

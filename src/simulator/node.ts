@@ -18,6 +18,7 @@ import type { NodeUuid } from '../identity/node-id.js';
 import { createStrategy } from '../strategies/registry.js';
 import type { LockPort } from '../strategies/types.js';
 import type { SimulatedHost } from './host.js';
+import { calendarToml, type SimCalendar } from './windows.js';
 import { SIM_BASEARCH, SIM_STREAM } from './world.js';
 
 /** Agent settings shared by every node of a run. */
@@ -25,18 +26,15 @@ export interface FleetConfig {
   readonly strategy: StrategyLabel;
   readonly graphUrl: string;
   readonly lockUrl: string | null;
-  /** `[[updates.periodic.window]]` for `periodic`: every day from `start` (UTC) for `minutes`. */
-  readonly window: { readonly start: string; readonly minutes: number };
+  /** `[updates.periodic]` for `periodic`: the time zone and the `[[updates.periodic.window]]` entries. */
+  readonly periodic: SimCalendar;
 }
 
 /** The settings every simulated agent runs with, validated by the real config code. */
 export function fleetSettings(c: FleetConfig): Settings {
   const lines = ['[cincinnati]', `base_url = ${JSON.stringify(c.graphUrl)}`, '[updates]', `strategy = "${c.strategy}"`];
   if (c.lockUrl !== null) lines.push(`fleet_lock.base_url = ${JSON.stringify(c.lockUrl)}`);
-  if (c.strategy === 'periodic') {
-    const days = '["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]';
-    lines.push('[updates.periodic]', 'time_zone = "UTC"', '[[updates.periodic.window]]', `days = ${days}`, `start_time = "${c.window.start}"`, `length_minutes = ${c.window.minutes}`);
-  }
+  if (c.strategy === 'periodic') lines.push(...calendarToml(c.periodic));
   return settingsFromFragments([parseFragment('simulator.toml', `${lines.join('\n')}\n`)]).settings;
 }
 

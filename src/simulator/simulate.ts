@@ -10,6 +10,7 @@ import { SimulatedHost } from './host.js';
 import { bootAgent, fleetSettings, simIdentity, type BootedAgent, type ClientCounters } from './node.js';
 import { seededRandom, percentile } from './random.js';
 import { SimScheduler } from './scheduler.js';
+import type { SimCalendar } from './windows.js';
 import { SIM_BASEARCH, startWorld, type World } from './world.js';
 
 /** What to simulate. */
@@ -33,8 +34,8 @@ export interface SimulationOptions {
   /** Give up after this much virtual time. */
   readonly maxVirtualSecs: number;
   readonly seed: number;
-  /** `periodic`: the daily UTC window. */
-  readonly window: { readonly start: string; readonly minutes: number };
+  /** `periodic`: the nodes' `[updates.periodic]` calendar (time zone and weekly windows). */
+  readonly periodic: SimCalendar;
   /**
    * Slots alt-fleetlockd is configured with, when not `slots` (only to show the invariant check
    * catching a server that grants more slots than planned). @default slots
@@ -116,7 +117,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   let maxDown = 0;
   const timeline: TimelineRow[] = [];
   try {
-    const settings = fleetSettings({ strategy: o.strategy, graphUrl: world.graphUrl, lockUrl: world.lockUrl, window: o.window });
+    const settings = fleetSettings({ strategy: o.strategy, graphUrl: world.graphUrl, lockUrl: world.lockUrl, periodic: o.periodic });
     const nodes: SimNode[] = [];
     const tSecs = (): number => Math.round((clock.nowMs() - START_MS) / 1000);
     const holders = async (): Promise<string[] | null> =>

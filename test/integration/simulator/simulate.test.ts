@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../src/common/logger.js';
 import { seededRandom } from '../../../src/simulator/random.js';
 import { simulate, type SimulationOptions } from '../../../src/simulator/simulate.js';
+import { DEFAULT_CALENDAR } from '../../../src/simulator/windows.js';
 
 const base: Omit<SimulationOptions, 'logger'> = {
   nodes: 100,
@@ -18,7 +19,7 @@ const base: Omit<SimulationOptions, 'logger'> = {
   stepSecs: 60,
   maxVirtualSecs: 7 * 86400,
   seed: 7,
-  window: { start: '02:00', minutes: 60 },
+  periodic: DEFAULT_CALENDAR,
 };
 
 describe('simulate: 100 nodes, 5 slots, fleet_lock', () => {

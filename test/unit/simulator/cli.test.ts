@@ -22,7 +22,33 @@ describe('parseSimulateArgs', () => {
     [['--store', 'zk'], '--store'],
     [['--etcd-members', '2'], '--etcd-members'],
     [['--bogus'], 'bogus'],
+    [['--windows', 'Mon 02:00+60', '--window-start', '03:00'], '--windows'],
+    [['--windows', 'Someday 02:00+60'], '--windows: "Someday"'],
+    [['--root', '/'], 'root'],
   ])('%j is a usage error naming %s', (argv, flag) => {
     expect(() => parseSimulateArgs(argv)).toThrow(expect.objectContaining({ code: 'SIM_USAGE', message: expect.stringContaining(flag) }));
+  });
+
+  it('reads --windows into the agent calendar, and the old daily UTC flags as its shorthand', () => {
+    const w = parseSimulateArgs(['--windows', 'Mon-Wed 02:00+60 Europe/Moscow; Sat 22:00+120']);
+    expect(w.options.periodic).toEqual({
+      timeZone: 'Europe/Moscow',
+      windows: [
+        { days: ['Mon', 'Tue', 'Wed'], startMinutes: 120, lengthMinutes: 60 },
+        { days: ['Sat'], startMinutes: 1320, lengthMinutes: 120 },
+      ],
+    });
+    expect(w.sources.windows).toBe('--windows');
+    const short = parseSimulateArgs(['--window-start', '03:30', '--window-minutes', '90']);
+    expect(short.options.periodic).toEqual(parseSimulateArgs(['--windows', 'daily 03:30+90 UTC']).options.periodic);
+    expect(short.sources.windows).toBe('--window-start/--window-minutes');
+    expect(parseSimulateArgs([]).sources).toMatchObject({ windows: 'default', nodes: 'default', strategy: 'default' });
+  });
+
+  it('takes --root, --strict and --lock-config only as alt-updatectl simulate (config mode)', () => {
+    const a = parseSimulateArgs(['--root', '/tmp/r', '--strict', '--lock-config', '/etc/l.toml', '--slots', '3'], 'config');
+    expect(a).toMatchObject({ root: '/tmp/r', strict: true, lockConfig: '/etc/l.toml' });
+    expect(a.sources.slots).toBe('--slots');
+    expect(() => parseSimulateArgs(['--lock-config', 'x'])).toThrow(/lock-config/);
   });
 });
