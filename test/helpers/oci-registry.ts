@@ -23,9 +23,9 @@ export const REGISTRY_BIN = process.env['REGISTRY_BIN'] ?? '/usr/bin/docker-regi
 
 /** A running registry. */
 export interface TestRegistry {
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://HOST:PORT` (127.0.0.1 unless started with another host). */
   readonly url: string;
-  /** `127.0.0.1:PORT`, the registry part of pullspecs. */
+  /** `HOST:PORT`, the registry part of pullspecs. */
   readonly host: string;
   /** Token requests the realm answered (0 without token auth). */
   tokenRequests(): number;
@@ -183,8 +183,12 @@ async function waitUp(url: string, child: ChildProcess, log: () => Promise<strin
   throw new Error(`docker-registry at ${url} did not answer /v2/: ${await log()}`);
 }
 
-/** Starts a registry (token auth with `tokenAuth`); retries on a port taken between pick and bind. */
-export async function startRegistry(opts: { tokenAuth?: boolean } = {}): Promise<TestRegistry> {
+/**
+ * Starts a registry (token auth with `tokenAuth`) on `host` (default 127.0.0.1; the real-node tests
+ * listen on their bridge's address); retries on a port taken between pick and bind.
+ */
+export async function startRegistry(opts: { tokenAuth?: boolean; host?: string } = {}): Promise<TestRegistry> {
+  const bind = opts.host ?? '127.0.0.1';
   const dir = await mkdtemp(join(tmpdir(), 'oci-registry-'));
   const realm = opts.tokenAuth ? await startRealm(dir) : null;
   for (let attempt = 0; ; attempt++) {
@@ -193,13 +197,13 @@ export async function startRegistry(opts: { tokenAuth?: boolean } = {}): Promise
     const cfg = join(dir, 'config.yml');
     await writeFile(
       cfg,
-      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: alt-test\n${auth}`,
+      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${bind}:${port}\n  secret: alt-test\n${auth}`,
     );
     const logFile = join(dir, 'registry.log');
     const out = await import('node:fs').then((fs) => fs.openSync(logFile, 'w'));
     const child = spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', out, out] });
     trackProcess(child);
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://${bind}:${port}`;
     try {
       await waitUp(url, child, () => readFile(logFile, 'utf8').catch(() => ''));
     } catch (err: unknown) {
@@ -226,7 +230,7 @@ export async function startRegistry(opts: { tokenAuth?: boolean } = {}): Promise
     };
     return {
       url,
-      host: `127.0.0.1:${port}`,
+      host: `${bind}:${port}`,
       tokenRequests: () => realm?.realm.count ?? 0,
       async pushRaw(repo, tag, image) {
         // Token scope per repository: re-mint per call so several repositories work.

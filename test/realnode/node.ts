@@ -41,10 +41,16 @@ export interface RealNodeOptions {
   readonly index: number;
   /** Host name and nspawn machine name. */
   readonly name: string;
-  /** The release repo's URL (on the network's host address). */
-  readonly repoUrl: string;
-  /** The test's release key: the node's remote trusts it, and the first release carries its signature. */
-  readonly trusted: SigningKey;
+  /** The release repo's URL (on the network's host address); unused with {@link bootFrom}. */
+  readonly repoUrl?: string;
+  /** The test's release key: the node's remote trusts it, and the first release carries its signature; unused with {@link bootFrom}. */
+  readonly trusted?: SigningKey;
+  /**
+   * A node whose first deployment is not the image's ostree release: `skeleton` (a sysroot) is copied
+   * instead of the image's, and `install` makes the first deployment in the copy (test/realnode/oci.ts:
+   * the bootc stand-in installing an OCI image).
+   */
+  readonly bootFrom?: { readonly skeleton: string; install(sysroot: string): Promise<void> };
   /** The agent's `/etc/alt-updated/config.d/50-realnode.toml`. */
   readonly configToml: string;
   /** Drop-ins for units, by unit name (written as `/etc/systemd/system/<unit>.d/50-realnode.conf`). */
@@ -159,13 +165,17 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
   const dir = await mkdtemp(join(tmpdir(), 'altrn-node-'));
   const sysroot = join(dir, 'sysroot');
   const consoleLog = join(dir, 'console.log');
-  await run('cp', ['-a', '--reflink=auto', o.image.sysroot, sysroot]);
-  const repo = join(sysroot, 'ostree/repo');
-  await run('ostree', [`--repo=${repo}`, 'config', 'set', `remote "${REALNODE_OSNAME}".url`, o.repoUrl]);
-  await requireSignatures(repo, REALNODE_OSNAME, [o.trusted]);
-  // The first release came from the cache unsigned; give it the signature a pull from the test's repo
-  // would have brought (`ostree admin status` refuses a booted commit without one on a verifying remote).
-  await o.trusted.sign(repo, o.image.baseCommit);
+  await run('cp', ['-a', '--reflink=auto', o.bootFrom?.skeleton ?? o.image.sysroot, sysroot]);
+  if (o.bootFrom !== undefined) await o.bootFrom.install(sysroot);
+  else {
+    if (o.repoUrl === undefined || o.trusted === undefined) throw new Error(`${o.name}: createRealNode needs repoUrl and trusted (or bootFrom)`);
+    const repo = join(sysroot, 'ostree/repo');
+    await run('ostree', [`--repo=${repo}`, 'config', 'set', `remote "${REALNODE_OSNAME}".url`, o.repoUrl]);
+    await requireSignatures(repo, REALNODE_OSNAME, [o.trusted]);
+    // The first release came from the cache unsigned; give it the signature a pull from the test's repo
+    // would have brought (`ostree admin status` refuses a booted commit without one on a verifying remote).
+    await o.trusted.sign(repo, o.image.baseCommit);
+  }
   const deployRoot = join(sysroot, 'ostree/deploy', REALNODE_OSNAME, 'deploy');
   const [deployment] = (await readdir(deployRoot)).filter((d) => d.endsWith('.0'));
   const etc = join(deployRoot, deployment!, 'etc');
