@@ -3,6 +3,7 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { errorChain } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
+import { simulationClockFromEnv, SIM_CLOCK_ENV } from '../common/sim-clock.js';
 import { GRAPHD_USAGE, loadGraphdConfig } from './config.js';
 import { startGraphd } from './server.js';
 
@@ -25,9 +26,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`alt-graphd: ${errorChain(err).join(': ')}\n`);
     return 2;
   }
-  const clock = config.nowSecs === null ? systemClock() : shiftedClock(systemClock(), config.nowSecs);
   let running;
   try {
+    // The fleet simulator's clock (off in production: needs ALT_SIM_CLOCK=ipc and a Node IPC channel).
+    const sim = await simulationClockFromEnv(process.env, process, () => process.kill(process.pid, 'SIGTERM'));
+    if (sim !== null) logger.warn({ event: 'simulation_clock' }, `${SIM_CLOCK_ENV}=ipc: time is set by the parent process (fleet simulator only)`);
+    const clock = sim ?? (config.nowSecs === null ? systemClock() : shiftedClock(systemClock(), config.nowSecs));
     running = await startGraphd(config, { clock, logger });
   } catch (err: unknown) {
     logger.error({ error: errorChain(err).join(': ') }, 'alt-graphd failed to start');

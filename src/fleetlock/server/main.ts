@@ -3,6 +3,7 @@
 import { systemClock, type MonotonicClock } from '../../common/clock.js';
 import { errorChain } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/logger.js';
+import { simulationClockFromEnv, SIM_CLOCK_ENV } from '../../common/sim-clock.js';
 import { loadConfigFile, parseServerArgs, USAGE, type ServerArgs } from './args.js';
 import type { StoreConfig } from './config.js';
 import { openEmbeddedStore } from './embedded-store.js';
@@ -52,7 +53,16 @@ async function run(argv: string[]): Promise<number> {
     logger.error({ err: errorChain(err) }, `invalid TLS configuration: ${errorChain(err)[0] ?? ''}`);
     return 1;
   }
-  const clock = systemClock();
+  let clock: MonotonicClock;
+  try {
+    // The fleet simulator's clock (off in production: needs ALT_SIM_CLOCK=ipc and a Node IPC channel).
+    const sim = await simulationClockFromEnv(process.env, process, () => process.kill(process.pid, 'SIGTERM'));
+    if (sim !== null) logger.warn({ event: 'simulation_clock' }, `${SIM_CLOCK_ENV}=ipc: time is set by the parent process (fleet simulator only)`);
+    clock = sim ?? systemClock();
+  } catch (err: unknown) {
+    logger.error({ err: errorChain(err) }, errorChain(err)[0] ?? 'bad simulation clock');
+    return 2;
+  }
   let store: LockStore;
   try {
     store = await openStore(config.store, logger, clock);
