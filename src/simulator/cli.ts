@@ -3,13 +3,15 @@ import { parseArgs } from 'node:util';
 import type { Logger } from '../common/logger.js';
 import type { StrategyLabel } from '../config/types.js';
 import { SimulatorError } from './errors.js';
+import { parseFault } from './faults.js';
 import type { SimulationOptions, SimulationResult, TimelineRow } from './simulate.js';
 import { DEFAULT_CALENDAR, formatWindows, parseWindows, type SimCalendar } from './windows.js';
 
 const FLAGS_USAGE =
   '--nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
   '    [--store embedded|etcd] [--etcd-members 1|3] [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
-  '    [--windows "DAYS HH:MM+MIN [ZONE]; ..."] [--window-start HH:MM --window-minutes M] [--seed N] [--json] [--plot FILE.svg] [--verbose]';
+  '    [--windows "DAYS HH:MM+MIN [ZONE]; ..."] [--window-start HH:MM --window-minutes M] [--seed N] [--json] [--plot FILE.svg] [--verbose]\n' +
+  '    [--fault etcd-member|fleetlockd|graphd@START+DURATION ...]';
 
 /** Usage text of `npm run simulate`. */
 export const SIMULATE_USAGE = `usage: npm run simulate -- ${FLAGS_USAGE}`;
@@ -73,7 +75,7 @@ function calendarOf(s: (k: string) => string | undefined): { calendar: SimCalend
 
 /** Parses `argv`; throws `SIM_USAGE` naming the flag. `config` mode also takes `--root DIR` and `--strict`. */
 export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 'script'): SimulateArgs {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   const usage = mode === 'script' ? SIMULATE_USAGE : SIMULATE_CONFIG_USAGE;
   try {
     const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'windows', 'window-start', 'window-minutes', 'seed', 'plot'];
@@ -82,7 +84,7 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: { ...Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])), ...Object.fromEntries(bools.map((f) => [f, { type: 'boolean' as const }])), help: { type: 'boolean', short: 'h' } },
+      options: { ...Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])), ...Object.fromEntries(bools.map((f) => [f, { type: 'boolean' as const }])), help: { type: 'boolean', short: 'h' }, fault: { type: 'string', multiple: true } },
     }));
   } catch (err: unknown) {
     throw new SimulatorError('SIM_USAGE', `${err instanceof Error ? err.message : String(err)}\n${usage}`);
@@ -120,6 +122,7 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
       maxVirtualSecs: num(s('max-hours'), 'max-hours', 14 * 24, (n) => n > 0, 'a number > 0') * 3600,
       seed: num(s('seed'), 'seed', 1, int(0), 'an integer >= 0'),
       periodic: calendar,
+      faults: ((values.fault as string[] | undefined) ?? []).map(parseFault),
     },
   };
 }
@@ -179,6 +182,9 @@ export function formatSummary(r: SimulationResult): string {
       `${s.finished ? '' : ' (NOT FINISHED)'}`,
     `virtual duration ${hms(s.duration_virtual_s).trim()} (${s.duration_virtual_s} s), wall ${s.duration_wall_s} s; at most ${s.max_concurrent_reboots} rebooting at once`,
     `requests: ${s.graph_requests} graph, ${s.lock_requests} lock (latency p50 ${s.lock_latency_ms_p50 ?? '-'} ms, p99 ${s.lock_latency_ms_p99 ?? '-'} ms)`,
+    `failed requests (expected while a server is down): ${s.graph_errors} graph, ${s.lock_errors} lock`,
+    ...s.faults.map((f) => `fault: ${f.kind} down at ${hms(f.at_s).trim()}, back at ${f.restored_at_s === null ? 'never (the run ended)' : hms(f.restored_at_s).trim()}: ${f.how} (pid ${f.pid_before ?? '?'} -> ${f.pid_after ?? '?'})`),
+    `server memory (peak RSS): alt-graphd ${s.graph_server_rss_mib} MiB, alt-fleetlockd ${s.lock_server_rss_mib ?? '-'} MiB, etcd member ${s.etcd_member_rss_mib ?? '-'} MiB`,
     s.invariants_ok ? 'invariants: held at every step' : `invariants VIOLATED:\n  ${s.violations.join('\n  ')}`,
   ];
   return `${lines.join('\n')}\n`;

@@ -58,6 +58,9 @@ export function simIdentity(uuid: NodeUuid): Identity {
 export interface ClientCounters {
   graphRequests: number;
   lockRequests: number;
+  /** Requests that failed: no answer (server down, timeout) or a 5xx; a denied slot is not a failure. */
+  graphErrors: number;
+  lockErrors: number;
   /** Wall-clock latency of each FleetLock pre-reboot / steady-state request, ms. */
   readonly lockLatencyMs: number[];
 }
@@ -74,6 +77,11 @@ function timed(port: LockPort, counters: ClientCounters): LockPort {
     const t0 = performance.now();
     try {
       await call();
+    } catch (err: unknown) {
+      // A denied slot is an answer (4xx), not a failure; no answer or a 5xx is one.
+      const status = (err as { status?: unknown }).status;
+      if (!(typeof status === 'number' && status < 500)) counters.lockErrors++;
+      throw err;
     } finally {
       counters.lockLatencyMs.push(performance.now() - t0);
     }
@@ -134,9 +142,14 @@ export function bootAgent(b: BootInputs): BootedAgent {
     random: b.random,
     logger: b.logger,
     graph: {
-      check: (facts, signal) => {
+      check: async (facts, signal) => {
         b.counters.graphRequests++;
-        return counted.check(facts, signal);
+        try {
+          return await counted.check(facts, signal);
+        } catch (err: unknown) {
+          b.counters.graphErrors++;
+          throw err;
+        }
       },
     },
     ostree: b.host.port(),

@@ -21,6 +21,8 @@ export class SimScheduler {
   #running = 0;
   #failure: unknown = null;
   #idle: (() => void) | null = null;
+  // Control actions (faults) at virtual instants, sorted; run with every task waiting.
+  #controls: { readonly at: number; readonly seq: number; readonly action: () => Promise<void> }[] = [];
 
   constructor(clock: ManualClock) {
     this.clock = clock;
@@ -59,26 +61,55 @@ export class SimScheduler {
   }
 
   /**
-   * Moves time until `done()` holds (checked whenever every task waits) or `maxVirtualMs` passed.
-   * `beforeJump(toMs)` runs (awaited, every task still waiting) before each clock jump, with the virtual wall time jumped to. Resolves to
-   * true when done. Throws `SIM_STUCK` when nothing is left to wake and `done()` still fails.
+   * Runs `action` at virtual monotonic time `atMs` (absolute, as `clock.monotonicMs()`), while every
+   * task waits and before any task due at that instant wakes: a fault then happens between requests,
+   * never in the middle of one. Pending actions keep the run going (`run` finishes only without any).
    */
-  async run(done: () => boolean, maxVirtualMs: number, beforeJump: (toWallMs: number) => Promise<void>): Promise<boolean> {
+  at(atMs: number, action: () => Promise<void>): void {
+    const c = { at: Math.max(atMs, this.clock.monotonicMs()), seq: this.#seq++, action };
+    let i = this.#controls.length;
+    while (i > 0 && this.#controls[i - 1]!.at > c.at) i--;
+    this.#controls.splice(i, 0, c);
+  }
+
+  /**
+   * Moves time until `done()` holds (checked whenever every task waits) or `maxVirtualMs` passed.
+   * `beforeJump(toMs)` runs (awaited, every task still waiting) before each clock jump, with the
+   * virtual wall time jumped to; `afterJump()` right after it, before any task wakes (the servers'
+   * clocks follow there). Resolves to true when done and no control action is pending. Throws `SIM_STUCK` when nothing is left to wake and `done()` still fails.
+   */
+  async run(
+    done: () => boolean,
+    maxVirtualMs: number,
+    beforeJump: (toWallMs: number) => Promise<void>,
+    afterJump: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<boolean> {
     const startMono = this.clock.monotonicMs();
+    const jumpTo = async (at: number): Promise<void> => {
+      const delta = at - this.clock.monotonicMs();
+      if (delta <= 0) return;
+      await beforeJump(this.clock.nowMs() + delta);
+      this.clock.advance(delta);
+      await afterJump();
+    };
     for (;;) {
       await this.#whenIdle();
       if (this.#failure !== null) throw this.#failure;
-      if (done()) return true;
       const next = this.#timers[0];
+      const ctl = this.#controls[0];
+      if (ctl === undefined && done()) return true;
+      if (ctl !== undefined && (next === undefined || ctl.at <= next.at)) {
+        if (ctl.at - startMono > maxVirtualMs) return false;
+        await jumpTo(ctl.at);
+        this.#controls.shift();
+        await ctl.action();
+        continue;
+      }
       if (next === undefined) throw new SimulatorError('SIM_STUCK', 'no node has anything left to do, but the rollout is not finished');
       if (next.at - startMono > maxVirtualMs) return false;
       const due: Timer[] = [];
       while (this.#timers.length > 0 && this.#timers[0]!.at === next.at) due.push(this.#timers.shift()!);
-      const delta = next.at - this.clock.monotonicMs();
-      if (delta > 0) {
-        await beforeJump(this.clock.nowMs() + delta);
-        this.clock.advance(delta);
-      }
+      await jumpTo(next.at);
       this.#running += due.length;
       for (const t of due) t.wake();
     }

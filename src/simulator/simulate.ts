@@ -1,11 +1,13 @@
 // The fleet simulation: N nodes (the agent's real core over a SimulatedHost each) against the real
-// alt-graphd and alt-fleetlockd, on one virtual clock. Records a timeline, checks the invariants at
-// every reboot and every time step, and sums up with counts read from the servers.
+// alt-graphd and alt-fleetlockd processes, on one virtual clock. Records a timeline, checks the
+// invariants at every reboot and every time step, injects the planned faults, and sums up with counts
+// read from the servers.
 import { Agent as HttpAgent } from 'undici';
 import { ManualClock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { StrategyLabel } from '../config/types.js';
 import { asNodeUuid } from '../identity/node-id.js';
+import { checkFaults, scheduleFaults, type FaultRecord, type FaultSpec } from './faults.js';
 import { SimulatedHost } from './host.js';
 import { bootAgent, fleetSettings, simIdentity, type BootedAgent, type ClientCounters } from './node.js';
 import { seededRandom, percentile } from './random.js';
@@ -41,7 +43,9 @@ export interface SimulationOptions {
    * catching a server that grants more slots than planned). @default slots
    */
   readonly serverSlots?: number;
-  /** Logger for the agents and servers (warnings and errors only are worth showing). */
+  /** Servers killed and restarted during the run. @default [] */
+  readonly faults?: readonly FaultSpec[];
+  /** Logger for the agents (warnings and errors only are worth showing; the servers log to files). */
   readonly logger: Logger;
 }
 
@@ -75,6 +79,15 @@ export interface SimulationSummary {
   lock_latency_ms_p50: number | null;
   lock_latency_ms_p99: number | null;
   graph_requests: number;
+  /** Requests of the nodes that failed (connection refused, 5xx, timeouts): expected during faults. */
+  graph_errors: number;
+  lock_errors: number;
+  /** Peak resident memory (VmHWM) of alt-graphd, of alt-fleetlockd, of the largest etcd member, MiB. */
+  graph_server_rss_mib: number;
+  lock_server_rss_mib: number | null;
+  etcd_member_rss_mib: number | null;
+  /** What the faults did, in order. */
+  faults: FaultRecord[];
   finished: boolean;
   invariants_ok: boolean;
   violations: string[];
@@ -108,10 +121,14 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   const clock = new ManualClock(START_MS);
   const sched = new SimScheduler(clock);
   const fleetLock = o.strategy === 'fleet_lock';
-  const world: World = await startWorld({ slots: fleetLock ? (o.serverSlots ?? o.slots) : null, rolloutMinutes: o.rolloutMinutes, store: o.store ?? { kind: 'embedded' }, clock, logger: o.logger });
+  const store = o.store ?? { kind: 'embedded' };
+  const faults = o.faults ?? [];
+  checkFaults(faults, { lockServer: fleetLock, etcd: store.kind === 'etcd' });
+  const world: World = await startWorld({ slots: fleetLock ? (o.serverSlots ?? o.slots) : null, rolloutMinutes: o.rolloutMinutes, store, clock });
   // One connection pool for all nodes: N nodes need not mean 2N sockets into one process.
   const dispatcher = new HttpAgent({ connections: 64 });
-  const counters: ClientCounters = { graphRequests: 0, lockRequests: 0, lockLatencyMs: [] };
+  const counters: ClientCounters = { graphRequests: 0, lockRequests: 0, graphErrors: 0, lockErrors: 0, lockLatencyMs: [] };
+  const faultRecords: FaultRecord[] = [];
   const violations: string[] = [];
   const violate = (msg: string): void => void (violations.length < MAX_VIOLATIONS && violations.push(msg));
   let maxDown = 0;
@@ -120,8 +137,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     const settings = fleetSettings({ strategy: o.strategy, graphUrl: world.graphUrl, lockUrl: world.lockUrl, periodic: o.periodic });
     const nodes: SimNode[] = [];
     const tSecs = (): number => Math.round((clock.nowMs() - START_MS) / 1000);
-    const holders = async (): Promise<string[] | null> =>
-      world.lockStore === null ? null : ((await world.lockStore.readAll()).get('default')?.holders ?? []).map((h) => h.id);
+    const holders = (): Promise<string[] | null> => (fleetLock ? world.holders() : Promise.resolve(null));
+    scheduleFaults(sched, world, faults, clock.monotonicMs(), tSecs, faultRecords);
 
     const life = async (n: SimNode): Promise<void> => {
       const rng = seededRandom(o.seed * 1_000_003 + n.index);
@@ -182,7 +199,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       STEADY.has(n.boot.agent.state.kind) &&
       (n.host.bootedVersion === world.newest.version || n.host.failedReleases.some((f) => f.payload === world.newest.payload));
     let nextRow = START_MS;
-    const row = async (atMs: number): Promise<void> => {
+    const row = (atMs: number, held: string[] | null): void => {
       const releases: Record<string, number> = {};
       let staged = 0;
       let down = 0;
@@ -193,16 +210,23 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
           if (n.host.hasStaged) staged++;
         }
       }
-      const held = await holders();
       const t = Math.round((atMs - START_MS) / 1000);
       if (held !== null && held.length > o.slots) violate(`t=${t}s: the lock store has ${held.length} holders, more than ${o.slots} slots`);
       timeline.push({ t, releases, staged, rebooting: down, lockHolders: held === null ? null : held.length });
     };
-    const finished = await sched.run(() => nodes.every(settled), o.maxVirtualSecs * 1000, async (toMs) => {
-      // The fleet does not change between wake-ups: every row up to the jump shows it as it is now.
-      for (; nextRow < toMs; nextRow += o.stepSecs * 1000) await row(nextRow);
-    });
-    await row(clock.nowMs());
+    const finished = await sched.run(
+      () => nodes.every(settled),
+      o.maxVirtualSecs * 1000,
+      async (toMs) => {
+        // The fleet does not change between wake-ups: every row up to the jump shows it as it is now.
+        if (nextRow >= toMs) return;
+        const held = await holders();
+        for (; nextRow < toMs; nextRow += o.stepSecs * 1000) row(nextRow, held);
+      },
+      // The servers' clocks follow before any node wakes (each acknowledges).
+      () => world.syncClocks(),
+    );
+    row(clock.nowMs(), await holders());
     const durationMs = clock.nowMs() - START_MS;
 
     // Final invariant: the newest release everywhere, except where it failed (then the previous one).
@@ -217,6 +241,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     if (!finished) violate(`not finished after ${o.maxVirtualSecs} virtual seconds: ${nodes.filter((n) => !settled(n)).length} nodes not settled`);
     await Promise.all(nodes.map((n) => n.boot?.close()));
     const server = await world.serverCounts();
+    const memory = await world.memory();
+    const mib = (n: number): number => Math.round(n * 10) / 10;
     const summary: SimulationSummary = {
       nodes: o.nodes,
       strategy: o.strategy,
@@ -231,6 +257,12 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       lock_latency_ms_p50: percentile(counters.lockLatencyMs, 0.5),
       lock_latency_ms_p99: percentile(counters.lockLatencyMs, 0.99),
       graph_requests: server.graphRequests,
+      graph_errors: counters.graphErrors,
+      lock_errors: counters.lockErrors,
+      graph_server_rss_mib: mib(memory.graphd),
+      lock_server_rss_mib: memory.fleetlockd === null ? null : mib(memory.fleetlockd),
+      etcd_member_rss_mib: memory.etcd === null ? null : mib(memory.etcd),
+      faults: faultRecords,
       finished,
       invariants_ok: violations.length === 0,
       violations,

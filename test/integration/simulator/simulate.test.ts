@@ -1,10 +1,15 @@
 // The fleet simulator (issue 16) end to end: 100 simulated nodes, each the agent's real core over a
-// SimulatedHost, against the real alt-graphd and alt-fleetlockd (embedded store, or a 3-member etcd
-// cluster) in-process, on one virtual clock. Checks the invariants the run reports against the timeline, and the summary's
-// request counts against what the nodes' clients sent and what the servers counted.
+// SimulatedHost, against the real alt-graphd and alt-fleetlockd executables (built dist/ mains, as
+// child processes on the simulation clock; embedded store, or a 3-member etcd cluster), on one
+// virtual clock. Checks the invariants the run reports against the timeline, the summary's request
+// counts against what the nodes' clients sent and what the servers counted, and a run with all three
+// faults (an etcd member, alt-fleetlockd and alt-graphd killed and restarted). Needs `npm run build`.
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../src/common/logger.js';
+import { parseFault } from '../../../src/simulator/faults.js';
 import { seededRandom } from '../../../src/simulator/random.js';
+import { builtMain } from '../../../src/simulator/server-process.js';
 import { simulate, type SimulationOptions } from '../../../src/simulator/simulate.js';
 import { DEFAULT_CALENDAR } from '../../../src/simulator/windows.js';
 
@@ -59,6 +64,12 @@ describe('simulate: 100 nodes, 5 slots, fleet_lock', () => {
     expect(s.graph_requests).toBeGreaterThanOrEqual(100);
     expect(s.lock_latency_ms_p50).not.toBeNull();
     expect(s.lock_latency_ms_p99!).toBeGreaterThanOrEqual(s.lock_latency_ms_p50!);
+    // Nothing was down: no failed requests; the servers' peak memory was read from /proc.
+    expect([s.graph_errors, s.lock_errors]).toEqual([0, 0]);
+    expect(s.faults).toEqual([]);
+    expect(s.graph_server_rss_mib).toBeGreaterThan(10);
+    expect(s.lock_server_rss_mib!).toBeGreaterThan(10);
+    expect(s.etcd_member_rss_mib).toBeNull();
     // Virtual time: at least 20 rounds of 5 one-minute reboots.
     expect(s.duration_virtual_s).toBeGreaterThanOrEqual(20 * 60);
   });
@@ -97,6 +108,72 @@ describe('simulate: alt-fleetlockd on a 3-member etcd cluster', () => {
     expect(r.timeline.at(-1)!.lockHolders).toBe(0);
     expect(s.lock_requests).toBe(r.client.lockRequests);
     expect(s.lock_requests).toBeGreaterThanOrEqual(60);
+    expect(s.etcd_member_rss_mib!).toBeGreaterThan(1);
+  });
+});
+
+const gone = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err: unknown) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+};
+
+describe('simulate: faults during the run', () => {
+  it('an etcd member, alt-fleetlockd and alt-graphd killed and restarted: the invariants hold and the run says what happened', async () => {
+    const faults = ['graphd@4m+10m', 'etcd-member@6m+5m', 'fleetlockd@9m+3m'].map(parseFault);
+    const r = await simulate({ ...base, nodes: 40, slots: 3, failRate: 0.1, store: { kind: 'etcd', members: 3 }, faults, logger: memoryLogger() });
+    const s = r.summary;
+    expect(s.violations).toEqual([]);
+    expect(s.finished).toBe(true);
+    expect(s.arrived + s.rolled_back).toBe(40);
+    expect(s.max_concurrent_reboots).toBeLessThanOrEqual(3);
+    for (const row of r.timeline) expect(row.lockHolders!).toBeLessThanOrEqual(3);
+    expect(r.timeline.at(-1)!.lockHolders).toBe(0);
+
+    // Each fault happened at its virtual time, was restored after its duration, and was a real kill.
+    expect(s.faults.map((f) => [f.kind, f.at_s, f.restored_at_s])).toEqual([
+      ['graphd', 240, 840],
+      ['etcd-member', 360, 660],
+      ['fleetlockd', 540, 720],
+    ]);
+    for (const f of s.faults) {
+      expect(f.pid_before).not.toBeNull();
+      expect(f.pid_after).not.toBeNull();
+      expect(f.pid_after).not.toBe(f.pid_before);
+      expect(gone(f.pid_before!)).toBe(true);
+      expect(f.how).toMatch(/^SIGKILL of /);
+    }
+    expect(s.faults[1]!.member).toMatch(/^m[012]$/);
+    // The rollout was still going when alt-graphd went down: nodes polling it failed, and said so.
+    expect(r.timeline.find((row) => row.t >= 240)!.releases[r.previous] ?? 0).toBeGreaterThan(0);
+    expect(s.graph_errors).toBeGreaterThan(0);
+    // The servers count what reached them (banked across restarts); failed requests mostly did not.
+    expect(s.graph_requests).toBeLessThanOrEqual(r.client.graphRequests);
+    expect(s.graph_requests).toBeGreaterThanOrEqual(r.client.graphRequests - s.graph_errors);
+    expect(s.lock_requests).toBeLessThanOrEqual(r.client.lockRequests);
+    expect(s.lock_requests).toBeGreaterThanOrEqual(r.client.lockRequests - s.lock_errors);
+  });
+});
+
+describe('the simulation clock is off outside the simulator', () => {
+  it('alt-graphd and alt-fleetlockd refuse ALT_SIM_CLOCK=ipc without an IPC channel, naming it', async () => {
+    const runMain = (main: string, args: string[]): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [builtMain(main), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ALT_SIM_CLOCK: 'ipc' } });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.once('exit', (code) => resolve({ code, out }));
+      });
+    const graphd = await runMain('graph-server/main.js', ['--repo', '/nonexistent', '--updates', '/nonexistent', '--listen', '127.0.0.1:0']);
+    expect(graphd.code).toBe(1);
+    expect(graphd.out).toMatch(/ALT_SIM_CLOCK=ipc but this process has no IPC channel/);
+    const lockd = await runMain('fleetlock/server/main.js', ['--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', '/nonexistent']);
+    expect(lockd.code).toBe(2);
+    expect(lockd.out).toMatch(/ALT_SIM_CLOCK=ipc but this process has no IPC channel/);
   });
 });
 

@@ -44,4 +44,31 @@ describe('SimScheduler', () => {
     s.spawn(() => Promise.resolve());
     await expect(s.run(() => false, 60_000, () => Promise.resolve())).rejects.toMatchObject({ code: 'SIM_STUCK' });
   });
+
+  it('runs a control action at its instant with every task waiting, before tasks due then, and after the servers\' clocks follow', async () => {
+    const clock = new ManualClock(0);
+    const s = new SimScheduler(clock);
+    const seen: string[] = [];
+    let inFlight = 0;
+    s.spawn(async () => {
+      for (let i = 0; i < 3; i++) {
+        inFlight++;
+        await new Promise((r) => setTimeout(r, 10)); // a request
+        inFlight--;
+        await s.sleep(5_000);
+        seen.push(`node@${clock.monotonicMs()}`);
+      }
+    });
+    s.at(10_000, () => {
+      seen.push(`fault@${clock.monotonicMs()} inFlight=${inFlight}`);
+      // A restore scheduled from the action, after the node is done: the run waits for it.
+      s.at(60_000, () => Promise.resolve(void seen.push(`restore@${clock.monotonicMs()}`)));
+      return Promise.resolve();
+    });
+    const synced: number[] = [];
+    const done = await s.run(() => seen.filter((x) => x.startsWith('node')).length === 3, 120_000, () => Promise.resolve(), () => Promise.resolve(void synced.push(clock.monotonicMs())));
+    expect(done).toBe(true);
+    expect(seen).toEqual(['node@5000', 'fault@10000 inFlight=0', 'node@10000', 'node@15000', 'restore@60000']);
+    expect(synced).toEqual([5000, 10000, 15000, 60000]);
+  });
 });
