@@ -1,11 +1,12 @@
 // `alt-updatectl simulate`: the operator's configuration as simulation options. The agent config
 // (the drop-ins alt-updated reads, loaded by src/config) gives the strategy and the periodic
-// calendar; alt-fleetlockd's config (`--lock-config`, parsed by its own loader) gives the slots of
-// the nodes' group. A flag given on the command line wins over both; every value keeps its source.
+// calendar; alt-fleetlockd's config (`--lock-config`, parsed by its own loader) gives the slots and
+// the halt policy of the nodes' group. A flag given on the command line wins over both; every value keeps its source.
 import type { LoadedSettings } from '../config/load.js';
 import { FleetLockConfigError } from '../fleetlock/errors.js';
 import type { ServerConfig } from '../fleetlock/server/config.js';
 import type { PlanKey, SimulateArgs } from './cli.js';
+import { DEFAULT_HALT_WINDOW_SECS } from './halt.js';
 
 /** alt-fleetlockd's parsed configuration and the file it came from. */
 export interface LockConfigInput {
@@ -42,12 +43,23 @@ export function applyAgentConfig(args: SimulateArgs, loaded: LoadedSettings, loc
   } else if (sources.windows === 'default') {
     sources.windows = 'default: the config has no [[updates.periodic.window]]';
   }
-  if (lock !== null && sources.slots === 'default') {
+  if (lock !== null) {
     const group = lock.config.groups.get(identity.group);
     const named = fromConfig(loaded, 'identity.group') ?? 'the default group';
     if (group === undefined) throw new FleetLockConfigError(`${lock.file}: 'groups.${identity.group}': no such group (the nodes' identity.group, ${named})`);
-    options = { ...options, slots: group.slots };
-    sources.slots = `lock config ${lock.file}: groups.${identity.group}.slots`;
+    const key = (k: string): string => `lock config ${lock.file}: groups.${identity.group}.${k}`;
+    if (sources.slots === 'default') {
+      options = { ...options, slots: group.slots };
+      sources.slots = key('slots');
+    }
+    // The halt policy: each of its two keys from the lock config unless its flag is given.
+    const after = sources['halt-after'] === 'default' ? group.halt.afterFailures : (options.halt?.afterFailures ?? null);
+    const windowSecs = sources['halt-window-secs'] === 'default' ? Math.round(group.halt.windowMs / 1000) : args.haltWindowSecs;
+    if (sources['halt-after'] === 'default') sources['halt-after'] = group.halt.afterFailures === null ? `${key('halt_after_failures')} unset` : key('halt_after_failures');
+    // A parsed config cannot tell an unset window from one set to the default: say both.
+    if (sources['halt-window-secs'] === 'default') sources['halt-window-secs'] = `${key('halt_window_secs')}${windowSecs === DEFAULT_HALT_WINDOW_SECS ? ' (or its default)' : ''}`;
+    options = { ...options, halt: after === null ? null : { afterFailures: after, windowSecs } };
+    return { ...args, options, sources, haltWindowSecs: windowSecs };
   }
   return { ...args, options, sources };
 }

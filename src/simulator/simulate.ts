@@ -8,6 +8,7 @@ import type { Logger } from '../common/logger.js';
 import type { StrategyLabel } from '../config/types.js';
 import { asNodeUuid } from '../identity/node-id.js';
 import { checkFaults, scheduleFaults, type FaultRecord, type FaultSpec } from './faults.js';
+import { heldByHalt, type GroupHalt, type SimHaltPolicy } from './halt.js';
 import { SimulatedHost } from './host.js';
 import { bootAgent, fleetSettings, simIdentity, type BootedAgent, type ClientCounters } from './node.js';
 import { seededRandom, percentile } from './random.js';
@@ -43,6 +44,8 @@ export interface SimulationOptions {
    * catching a server that grants more slots than planned). @default slots
    */
   readonly serverSlots?: number;
+  /** alt-fleetlockd's halt policy for the group (`fleet_lock`); null: failures never halt it. @default null */
+  readonly halt?: SimHaltPolicy | null;
   /** Servers killed and restarted during the run. @default [] */
   readonly faults?: readonly FaultSpec[];
   /** Logger for the agents (warnings and errors only are worth showing; the servers log to files). */
@@ -88,6 +91,13 @@ export interface SimulationSummary {
   etcd_member_rss_mib: number | null;
   /** What the faults did, in order. */
   faults: FaultRecord[];
+  /** The halt policy's `halt_after_failures`, null without one. */
+  halt_after: number | null;
+  /** Whether the group halted; when (virtual seconds) and why; how many nodes it held on the previous release. */
+  halted: boolean;
+  halted_at_s: number | null;
+  halt_reason: string | null;
+  held: number;
   finished: boolean;
   invariants_ok: boolean;
   violations: string[];
@@ -124,7 +134,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   const store = o.store ?? { kind: 'embedded' };
   const faults = o.faults ?? [];
   checkFaults(faults, { lockServer: fleetLock, etcd: store.kind === 'etcd' });
-  const world: World = await startWorld({ slots: fleetLock ? (o.serverSlots ?? o.slots) : null, rolloutMinutes: o.rolloutMinutes, store, clock });
+  const world: World = await startWorld({ slots: fleetLock ? (o.serverSlots ?? o.slots) : null, rolloutMinutes: o.rolloutMinutes, store, clock, halt: fleetLock ? (o.halt ?? null) : null });
   // One connection pool for all nodes: N nodes need not mean 2N sockets into one process.
   const dispatcher = new HttpAgent({ connections: 64 });
   const counters: ClientCounters = { graphRequests: 0, lockRequests: 0, graphErrors: 0, lockErrors: 0, lockLatencyMs: [] };
@@ -193,11 +203,14 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       sched.spawn(() => life(n));
     }
 
+    // A halted group holds its waiting nodes on the previous release until an operator resumes it: the run ends there.
+    const watchHalt = fleetLock && (o.halt ?? null) !== null;
+    let halt: GroupHalt | null = null;
+    const failedNewest = (n: SimNode): boolean => n.host.failedReleases.some((f) => f.payload === world.newest.payload);
+    const held = (n: SimNode): boolean =>
+      halt !== null && heldByHalt({ down: n.down, state: n.boot?.agent.state.kind ?? null, booted: n.host.bootedVersion, failedNewest: failedNewest(n) }, world.previous.version);
     const settled = (n: SimNode): boolean =>
-      !n.down &&
-      n.boot !== null &&
-      STEADY.has(n.boot.agent.state.kind) &&
-      (n.host.bootedVersion === world.newest.version || n.host.failedReleases.some((f) => f.payload === world.newest.payload));
+      (!n.down && n.boot !== null && STEADY.has(n.boot.agent.state.kind) && (n.host.bootedVersion === world.newest.version || failedNewest(n))) || held(n);
     let nextRow = START_MS;
     const row = (atMs: number, held: string[] | null): void => {
       const releases: Record<string, number> = {};
@@ -218,6 +231,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       () => nodes.every(settled),
       o.maxVirtualSecs * 1000,
       async (toMs) => {
+        if (watchHalt && halt === null) halt = await world.halted();
         // The fleet does not change between wake-ups: every row up to the jump shows it as it is now.
         if (nextRow >= toMs) return;
         const held = await holders();
@@ -229,13 +243,17 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     row(clock.nowMs(), await holders());
     const durationMs = clock.nowMs() - START_MS;
 
-    // Final invariant: the newest release everywhere, except where it failed (then the previous one).
+    if (watchHalt && halt === null) halt = await world.halted();
+    // Final invariant: the newest release everywhere, except where it failed (then the previous one)
+    // or where a halted group holds the node back.
     let arrived = 0;
     let rolledBack = 0;
+    let heldBack = 0;
     for (const n of nodes) {
-      const failed = n.host.failedReleases.some((f) => f.payload === world.newest.payload);
+      const failed = failedNewest(n);
       if (n.host.bootedVersion === world.newest.version) arrived++;
       else if (failed && n.host.bootedVersion === world.previous.version) rolledBack++;
+      else if (held(n)) heldBack++;
       else if (finished) violate(`node ${n.index} ended on ${n.host.bootedVersion}, neither the newest nor a rollback`);
     }
     if (!finished) violate(`not finished after ${o.maxVirtualSecs} virtual seconds: ${nodes.filter((n) => !settled(n)).length} nodes not settled`);
@@ -263,6 +281,11 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       lock_server_rss_mib: memory.fleetlockd === null ? null : mib(memory.fleetlockd),
       etcd_member_rss_mib: memory.etcd === null ? null : mib(memory.etcd),
       faults: faultRecords,
+      halt_after: watchHalt ? o.halt!.afterFailures : null,
+      halted: halt !== null,
+      halted_at_s: halt === null ? null : Math.round((halt.sinceMs - START_MS) / 1000),
+      halt_reason: halt?.reason ?? null,
+      held: heldBack,
       finished,
       invariants_ok: violations.length === 0,
       violations,

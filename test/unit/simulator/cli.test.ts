@@ -25,6 +25,8 @@ describe('parseSimulateArgs', () => {
     [['--windows', 'Mon 02:00+60', '--window-start', '03:00'], '--windows'],
     [['--windows', 'Someday 02:00+60'], '--windows: "Someday"'],
     [['--root', '/'], 'root'],
+    [['--halt-after', '0'], '--halt-after'],
+    [['--halt-window-secs', '-5'], '--halt-window-secs'],
   ])('%j is a usage error naming %s', (argv, flag) => {
     expect(() => parseSimulateArgs(argv)).toThrow(expect.objectContaining({ code: 'SIM_USAGE', message: expect.stringContaining(flag) }));
   });
@@ -50,5 +52,13 @@ describe('parseSimulateArgs', () => {
     expect(a).toMatchObject({ root: '/tmp/r', strict: true, lockConfig: '/etc/l.toml' });
     expect(a.sources.slots).toBe('--slots');
     expect(() => parseSimulateArgs(['--lock-config', 'x'])).toThrow(/lock-config/);
+  });
+
+  it('reads the halt policy: --halt-after N with --halt-window-secs S (default one day), none without', () => {
+    expect(parseSimulateArgs(['--halt-after', '3', '--halt-window-secs', '600']).options.halt).toEqual({ afterFailures: 3, windowSecs: 600 });
+    expect(parseSimulateArgs(['--halt-after', '3']).options.halt).toEqual({ afterFailures: 3, windowSecs: 86400 });
+    const none = parseSimulateArgs([]);
+    expect(none.options.halt).toBeNull();
+    expect(none.sources).toMatchObject({ 'halt-after': 'default', 'halt-window-secs': 'default' });
   });
 });

@@ -59,4 +59,17 @@ describe('applyAgentConfig', () => {
       expect.objectContaining({ code: 'FLEETLOCKD_CONFIG_INVALID', message: expect.stringMatching(/^\/etc\/alt-fleetlockd\/config\.toml: 'groups\.workers': no such group .*40-lock\.toml/) }),
     );
   });
+
+  it("takes the group's halt policy from alt-fleetlockd's config, each key unless its flag is given", () => {
+    const lock = { file: '/etc/l.toml', config: parseConfigText('[groups.workers]\nslots = 2\nhalt_after_failures = 5\nhalt_window_secs = 7200\n', '/etc/l.toml') };
+    const a = applyAgentConfig(parseSimulateArgs([], 'config'), loaded(FLEET), lock);
+    expect(a.options.halt).toEqual({ afterFailures: 5, windowSecs: 7200 });
+    expect(a.sources).toMatchObject({ 'halt-after': 'lock config /etc/l.toml: groups.workers.halt_after_failures', 'halt-window-secs': 'lock config /etc/l.toml: groups.workers.halt_window_secs' });
+    expect(applyAgentConfig(parseSimulateArgs(['--halt-after', '2'], 'config'), loaded(FLEET), lock).options.halt).toEqual({ afterFailures: 2, windowSecs: 7200 });
+    expect(applyAgentConfig(parseSimulateArgs(['--halt-window-secs', '60'], 'config'), loaded(FLEET), lock).options.halt).toEqual({ afterFailures: 5, windowSecs: 60 });
+    // A group without the policy never halts, and the plan says the key is unset.
+    const plain = applyAgentConfig(parseSimulateArgs([], 'config'), loaded(FLEET), LOCK);
+    expect(plain.options.halt).toBeNull();
+    expect(plain.sources['halt-after']).toBe(`lock config ${LOCK.file}: groups.workers.halt_after_failures unset`);
+  });
 });

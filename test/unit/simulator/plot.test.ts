@@ -16,6 +16,7 @@ function result(rows: TimelineRow[]): SimulationResult {
       nodes: 10, strategy: 'fleet_lock', slots: 2, lock_store: 'embedded', arrived: 10, rolled_back: 0, max_concurrent_reboots: 2,
       duration_virtual_s: 1200, duration_wall_s: 1, lock_requests: 20, lock_latency_ms_p50: 1, lock_latency_ms_p99: 2, graph_requests: 30,
       graph_errors: 0, lock_errors: 0, graph_server_rss_mib: 60, lock_server_rss_mib: 60, etcd_member_rss_mib: null, faults: [],
+      halt_after: null, halted: false, halted_at_s: null, halt_reason: null, held: 0,
       finished: true, invariants_ok: true, violations: [],
     },
   };
