@@ -5,12 +5,14 @@ import type { StrategyLabel } from '../config/types.js';
 import { SimulatorError } from './errors.js';
 import { parseFault } from './faults.js';
 import type { SimulationOptions, SimulationResult, TimelineRow } from './simulate.js';
+import { DEFAULT_HALT_WINDOW_SECS } from './halt.js';
 import { DEFAULT_CALENDAR, formatWindows, parseWindows, type SimCalendar } from './windows.js';
 
 const FLAGS_USAGE =
   '--nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
   '    [--store embedded|etcd] [--etcd-members 1|3] [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
-  '    [--windows "DAYS HH:MM+MIN [ZONE]; ..."] [--window-start HH:MM --window-minutes M] [--seed N] [--json] [--plot FILE.svg] [--verbose]\n' +
+  '    [--windows "DAYS HH:MM+MIN [ZONE]; ..."] [--window-start HH:MM --window-minutes M] [--halt-after N] [--halt-window-secs S]\n' +
+  '    [--seed N] [--json] [--plot FILE.svg] [--verbose]\n' +
   '    [--fault etcd-member|fleetlockd|graphd@START+DURATION ...]';
 
 /** Usage text of `npm run simulate`. */
@@ -23,7 +25,7 @@ export const SIMULATE_CONFIG_USAGE = `usage: alt-updatectl simulate [--root DIR]
 export type SimulateMode = 'script' | 'config';
 
 /** The planning values the output says the source of. */
-export const PLAN_KEYS = ['strategy', 'windows', 'slots', 'nodes', 'rollout-minutes', 'reboot-secs', 'fail-rate'] as const;
+export const PLAN_KEYS = ['strategy', 'windows', 'slots', 'halt-after', 'halt-window-secs', 'nodes', 'rollout-minutes', 'reboot-secs', 'fail-rate'] as const;
 /** One of `PLAN_KEYS`. */
 export type PlanKey = (typeof PLAN_KEYS)[number];
 
@@ -42,8 +44,10 @@ export interface SimulateArgs {
   readonly root: string;
   /** `alt-updatectl simulate --strict`: config warnings are fatal. */
   readonly strict: boolean;
-  /** `alt-updatectl simulate --lock-config FILE`: alt-fleetlockd's config, for the group's slots; null without. */
+  /** `alt-updatectl simulate --lock-config FILE`: alt-fleetlockd's config, for the group's slots and halt policy; null without. */
   readonly lockConfig: string | null;
+  /** `--halt-window-secs` (or its default), kept apart from `options.halt`, which is null without `--halt-after`. */
+  readonly haltWindowSecs: number;
 }
 
 const STRATEGIES: readonly StrategyLabel[] = ['fleet_lock', 'immediate', 'periodic'];
@@ -78,7 +82,7 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
   let values: Record<string, string | boolean | string[] | undefined>;
   const usage = mode === 'script' ? SIMULATE_USAGE : SIMULATE_CONFIG_USAGE;
   try {
-    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'windows', 'window-start', 'window-minutes', 'seed', 'plot'];
+    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'windows', 'window-start', 'window-minutes', 'halt-after', 'halt-window-secs', 'seed', 'plot'];
     if (mode === 'config') flags.push('root', 'lock-config');
     const bools = ['json', 'verbose', ...(mode === 'config' ? ['strict'] : [])];
     ({ values } = parseArgs({
@@ -96,6 +100,8 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
   if (s('root') === '') throw new SimulatorError('SIM_USAGE', `--root needs a directory\n${usage}`);
   const sources = Object.fromEntries(PLAN_KEYS.map((k) => [k, s(k) === undefined ? 'default' : `--${k}`])) as Record<PlanKey, string>;
   sources.windows = windowsSource;
+  const haltAfter = s('halt-after') === undefined ? null : num(s('halt-after'), 'halt-after', 0, int(1), 'an integer >= 1');
+  const haltWindowSecs = num(s('halt-window-secs'), 'halt-window-secs', DEFAULT_HALT_WINDOW_SECS, (n) => int(1)(n) && n <= 365 * 86400, 'an integer in 1..31536000');
   const rollout = s('rollout-minutes');
   const storeKind = s('store') ?? 'embedded';
   if (storeKind !== 'embedded' && storeKind !== 'etcd') throw new SimulatorError('SIM_USAGE', `--store: expected embedded or etcd, got ${JSON.stringify(storeKind)}`);
@@ -109,6 +115,7 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
     root: s('root') ?? '/',
     strict: values.strict === true,
     lockConfig: s('lock-config') ?? null,
+    haltWindowSecs,
     options: {
       nodes: num(s('nodes'), 'nodes', 10, int(1), 'an integer >= 1'),
       store: storeKind === 'etcd' ? { kind: 'etcd', members } : { kind: 'embedded' },
@@ -122,6 +129,7 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
       maxVirtualSecs: num(s('max-hours'), 'max-hours', 14 * 24, (n) => n > 0, 'a number > 0') * 3600,
       seed: num(s('seed'), 'seed', 1, int(0), 'an integer >= 0'),
       periodic: calendar,
+      halt: haltAfter === null ? null : { afterFailures: haltAfter, windowSecs: haltWindowSecs },
       faults: ((values.fault as string[] | undefined) ?? []).map(parseFault),
     },
   };
@@ -138,6 +146,8 @@ export function planValues(a: SimulateArgs): Record<PlanKey, string> {
     'rollout-minutes': o.rolloutMinutes === null ? 'none (offered to every node at once)' : String(o.rolloutMinutes),
     'reboot-secs': String(o.rebootSecs),
     'fail-rate': String(o.failRate),
+    'halt-after': o.halt == null ? 'none (failures never halt the group)' : String(o.halt.afterFailures),
+    'halt-window-secs': String(o.halt?.windowSecs ?? a.haltWindowSecs),
   };
 }
 
@@ -146,7 +156,7 @@ export function formatPlan(a: SimulateArgs): string {
   const values = planValues(a);
   // Windows matter to `periodic` only, slots to `fleet_lock` only: say so rather than hide them.
   const unused = (k: PlanKey): string =>
-    (k === 'windows' && a.options.strategy !== 'periodic') || (k === 'slots' && a.options.strategy !== 'fleet_lock') ? `, unused by ${a.options.strategy}` : '';
+    (k === 'windows' && a.options.strategy !== 'periodic') || ((k === 'slots' || k === 'halt-after') && a.options.strategy !== 'fleet_lock') ? `, unused by ${a.options.strategy}` : k === 'halt-window-secs' && a.options.halt == null ? ', unused without halt-after' : '';
   const lines = PLAN_KEYS.map((k) => `  ${k.padEnd(16)} ${values[k]}  (${a.sources[k]}${unused(k)})`);
   return `plan:\n${lines.join('\n')}\n`;
 }
@@ -185,6 +195,7 @@ export function formatSummary(r: SimulationResult): string {
     `failed requests (expected while a server is down): ${s.graph_errors} graph, ${s.lock_errors} lock`,
     ...s.faults.map((f) => `fault: ${f.kind} down at ${hms(f.at_s).trim()}, back at ${f.restored_at_s === null ? 'never (the run ended)' : hms(f.restored_at_s).trim()}: ${f.how} (pid ${f.pid_before ?? '?'} -> ${f.pid_after ?? '?'})`),
     `server memory (peak RSS): alt-graphd ${s.graph_server_rss_mib} MiB${s.lock_server_rss_mib === null ? '' : `, alt-fleetlockd ${s.lock_server_rss_mib} MiB`}${s.etcd_member_rss_mib === null ? '' : `, largest etcd member ${s.etcd_member_rss_mib} MiB`}`,
+    ...(s.halt_after === null ? [] : [s.halted ? `group HALTED at ${hms(s.halted_at_s ?? 0).trim()} (${s.halt_reason ?? ''}): ${s.held} nodes held on ${r.previous}` : `group not halted (halt after ${s.halt_after} failures)`]),
     s.invariants_ok ? 'invariants: held at every step' : `invariants VIOLATED:\n  ${s.violations.join('\n  ')}`,
   ];
   return `${lines.join('\n')}\n`;
