@@ -61,4 +61,13 @@ describe('parseSimulateArgs', () => {
     expect(none.options.halt).toBeNull();
     expect(none.sources).toMatchObject({ 'halt-after': 'default', 'halt-window-secs': 'default' });
   });
+
+  it('reads repeated --fault flags in order, none without, and names a bad one', () => {
+    expect(parseSimulateArgs([]).options.faults).toEqual([]);
+    expect(parseSimulateArgs(['--fault', 'etcd-member@30m+10m', '--fault', 'graphd@20m+30m']).options.faults).toEqual([
+      { kind: 'etcd-member', atSecs: 1800, forSecs: 600 },
+      { kind: 'graphd', atSecs: 1200, forSecs: 1800 },
+    ]);
+    expect(() => parseSimulateArgs(['--fault', 'graphd@20m'])).toThrow(/--fault "graphd@20m"/);
+  });
 });
