@@ -5,6 +5,9 @@
 // counts against what the nodes' clients sent and what the servers counted, and a run with all three
 // faults (an etcd member, alt-fleetlockd and alt-graphd killed and restarted). Needs `npm run build`.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../src/common/logger.js';
 import { parseFault } from '../../../src/simulator/faults.js';
@@ -158,7 +161,47 @@ describe('simulate: faults during the run', () => {
   });
 });
 
-describe('the simulation clock is off outside the simulator', () => {
+describe('the servers\' simulation clock', () => {
+  it('a server on the simulation clock takes its time from the parent, and shuts down when the parent goes away', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alt-simclock-'));
+    const child = spawn(process.execPath, [builtMain('fleetlock/server/main.js'), '--listen', '127.0.0.1:0', '--group', 'default=1', '--state-dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, ALT_SIM_CLOCK: 'ipc' },
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const virtualNow = Date.UTC(2030, 0, 1);
+    child.on('message', (m: { type?: string }) => {
+      if (m.type === 'clock-ready') child.send({ type: 'clock', nowMs: virtualNow, monotonicMs: 0 });
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const check = (): void => {
+        const m = /event=listening url=(\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      };
+      child.stdout!.on('data', check);
+      child.stderr!.on('data', check);
+      void exit.then(() => reject(new Error(`exited before listening:\n${out}`)));
+    });
+    expect(out).toMatch(/ALT_SIM_CLOCK=ipc: time is set by the parent process/);
+    const res = await fetch(new URL('v1/pre-reboot', url), {
+      method: 'POST',
+      headers: { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' },
+      body: JSON.stringify({ client_params: { id: 'node-a', group: 'default' } }),
+    });
+    expect(res.status).toBe(200);
+    // An hour of virtual time later (acknowledged), the slot has been held an hour; the wall clock moved milliseconds.
+    const acked = new Promise<unknown>((resolve) => child.on('message', (m: { type?: string }) => m.type === 'clock-ack' && resolve(m)));
+    child.send({ type: 'clock', nowMs: virtualNow + 3_600_000, monotonicMs: 3_600_000 });
+    expect(await acked).toEqual({ type: 'clock-ack', monotonicMs: 3_600_000 });
+    const metrics = await (await fetch(new URL('metrics', url))).text();
+    expect(metrics).toMatch(/^alt_fleetlockd_lock_oldest_hold_seconds\{group="default"\} 3600$/m);
+    child.disconnect();
+    expect(await exit).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  });
   it('alt-graphd and alt-fleetlockd refuse ALT_SIM_CLOCK=ipc without an IPC channel, naming it', async () => {
     const runMain = (main: string, args: string[]): Promise<{ code: number | null; out: string }> =>
       new Promise((resolve) => {
@@ -184,4 +227,5 @@ describe('simulate: the invariant check', () => {
     expect(r.summary.max_concurrent_reboots).toBeGreaterThan(2);
     expect(r.summary.violations.some((v) => /rebooting, more than 2 slots|more than 2 slots/.test(v))).toBe(true);
   });
+
 });
