@@ -5,28 +5,28 @@
 // ostree-finalize-staged.service. alt-graphd, the release repo and (fleet_lock) alt-fleetlockd with
 // its embedded store listen on the nodes' bridge. The timeline comes from each node's persistent
 // journal, read from the host (`journalctl -D`), so a node's records survive its reboots and carry
-// journald's own timestamps.
+// journald's own timestamps. With `--payload oci` (ALT Atomic) the releases are signed images in a
+// real registry on the bridge and the nodes boot from the first one (scripts/demo-nspawn-sources.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestGraphd } from '../test/helpers/graphd.js';
-import { serveDir, type StaticServer } from '../test/helpers/ostree-repo.js';
-import { closeFixtureSigningKey, fixtureSigningKey } from '../test/helpers/signing.js';
+import { closeFixtureSigningKey } from '../test/helpers/signing.js';
 import { spawnServer, type Spawned } from '../test/integration/fleetlock/spawn.js';
 import { nspawnProbe, realNodeUnavailable } from '../test/realnode/available.js';
 import { run } from '../test/realnode/exec.js';
 import { BASE_VERSION, CACHE_DIR, REALNODE_OSNAME, ensureImage } from '../test/realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../test/realnode/network.js';
-import { createRealNode, type RealNode } from '../test/realnode/node.js';
-import { REALNODE_STREAM } from '../test/realnode/product.js';
-import { createReleaseRepo } from '../test/realnode/releases.js';
-import { parseJournalMessage, releasePolicy, summarise, unavailableLine, type DemoSummary, type TimelineEntry } from './demo-lib.js';
+import type { RealNode } from '../test/realnode/node.js';
+import { parseJournalMessage, summarise, unavailableLine, type DemoSummary, type TimelineEntry } from './demo-lib.js';
+import { ociSource, ostreeSource, type DemoSource } from './demo-nspawn-sources.js';
 
 /** What `npm run demo` asks of the real-node run. */
 export interface NspawnDemoOptions {
   readonly nodes: number;
   readonly strategy: 'immediate' | 'fleet_lock' | 'periodic';
   readonly slots: number;
+  /** `ostree` (a release repo) or `oci` (ALT Atomic: signed images in a registry, nodes booted from one). @default "ostree" */
+  readonly payload?: 'ostree' | 'oci';
   /** Seconds for every node to arrive, counted once the nodes have booted. */
   readonly timeoutSecs: number;
   /** Print only the JSON summary. */
@@ -108,14 +108,14 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
   const say = (line: string): void => {
     if (!o.json) io.out(line);
   };
+  const payload = o.payload ?? 'ostree';
   const scratch = await mkdtemp(join(tmpdir(), 'altdemo-'));
   // Every temp dir the harness makes (mkdtemp in os.tmpdir(): release repo, node copies, alt-graphd's
   // cache) lands in the scratch dir, removed at the end: outside a test there is no scope to sweep them.
   const savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = scratch;
   let network: RealNodeNetwork | null = null;
-  let http: StaticServer | null = null;
-  let graphd: Awaited<ReturnType<typeof startTestGraphd>> | null = null;
+  let source: DemoSource | null = null;
   let fleetlockd: Spawned | null = null;
   const nodes: RealNode[] = [];
   // Ctrl-C once: stop waiting, power the nodes off and remove them (a node left running would hold
@@ -139,12 +139,10 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
       io.err(unavailableLine(probe));
       return 1;
     }
-    const key = await fixtureSigningKey();
     network = await createNetwork();
-    const repo = await createReleaseRepo(image, key);
-    http = await serveDir(repo.path, { host: network.hostAddress });
-    graphd = await startTestGraphd({ repoPath: repo.path, host: network.hostAddress, policies: { [REALNODE_STREAM]: releasePolicy(VERSIONS) } });
-    say(`${stamp()} alt-graphd serving ${repo.path} at ${graphd.url} (every release signed with a test key; the nodes verify it)`);
+    if (payload === 'oci') say(`${stamp()} OCI images of the node tree: a cached base layer (a first run builds it: a minute) and one small layer per version`);
+    source = await (payload === 'oci' ? ociSource : ostreeSource)(image, network, VERSIONS);
+    say(`${stamp()} ${source.intro}`);
     let fleetUrl: string | null = null;
     if (o.strategy === 'fleet_lock') {
       const state = await mkdtemp(join(scratch, 'alt-fleetlockd-'));
@@ -152,29 +150,16 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
       fleetUrl = fleetlockd.url.endsWith('/') ? fleetlockd.url : `${fleetlockd.url}/`;
       say(`${stamp()} alt-fleetlockd at ${fleetUrl} (group default, ${o.slots} slot(s), embedded store)`);
     }
-    const toml = agentToml(graphd.url, o, fleetUrl);
-    for (let i = 1; i <= o.nodes; i++) {
-      nodes.push(
-        await createRealNode({
-          image,
-          network,
-          index: i,
-          name: `node${i}`,
-          repoUrl: http.url,
-          trusted: key,
-          configToml: toml,
-          // Debug records too: `no_update` (debug) on the newest release says a node has arrived.
-          unitDropIns: { 'alt-updated.service': '[Service]\nEnvironment=ALT_UPDATED_LOG_LEVEL=debug\n' },
-        }),
-      );
-    }
+    const toml = agentToml(source.graphUrl, o, fleetUrl);
+    // Debug records too: `no_update` (debug) on the newest release says a node has arrived.
+    const dropIns = { 'alt-updated.service': '[Service]\nEnvironment=ALT_UPDATED_LOG_LEVEL=debug\n' };
+    for (let i = 1; i <= o.nodes; i++) nodes.push(await source.createNode(i, toml, dropIns));
     await Promise.all(nodes.map((n) => n.start()));
     await Promise.all(nodes.map((n) => n.waitBooted(1, 180_000)));
     if (interrupted) return 130;
-    say(`${stamp()} ${o.nodes} node(s) booted ${VERSIONS[0]} (systemd-nspawn, real systemd); committing ${VERSIONS[1]} (barrier) and ${VERSIONS[2]}`);
-    await repo.release(VERSIONS[1], '2026-11-15 00:00:00 +0000');
-    await repo.release(VERSIONS[2], '2026-11-22 00:00:00 +0000');
-    await graphd.service.refresh();
+    const booted = payload === 'oci' ? `image ${VERSIONS[0]} (systemd-nspawn, real systemd, the bootc stand-in at /usr/bin/bootc)` : `${VERSIONS[0]} (systemd-nspawn, real systemd)`;
+    say(`${stamp()} ${o.nodes} node(s) booted ${booted}; ${source.publishing}`);
+    await source.publish();
 
     const timeline: TimelineEntry[] = [];
     const tails = new Map(nodes.map((n) => [n.name, journalTail(n)]));
@@ -213,6 +198,8 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
         }
       }
       for (const l of lines.sort((a, b) => a.at - b.at)) say(l.line);
+      const did = await source.poll(nodes, timeline);
+      if (did !== null) say(`${stamp()} ${did}`);
       if ((await Promise.all(nodes.map(done))).every(Boolean)) {
         ok = true;
         break;
@@ -232,6 +219,7 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
       finals,
       reboots: nodes.map((n) => n.boots.length - 1),
       durationMs: Date.now() - t0,
+      payload,
       nodeKind: 'nspawn',
     });
     if (o.json) io.out(JSON.stringify(summary.json));
@@ -243,8 +231,7 @@ export async function runNspawnDemo(o: NspawnDemoOptions, io: NspawnDemoIo): Pro
     // A clean poweroff of every node at once (each gets nspawn's SIGTERM grace), then the servers.
     await Promise.all(nodes.map((n) => n.destroy()));
     await fleetlockd?.stop('SIGTERM');
-    await graphd?.close();
-    await http?.close();
+    await source?.close();
     await network?.destroy();
     await closeFixtureSigningKey();
     if (savedTmp === undefined) delete process.env.TMPDIR;

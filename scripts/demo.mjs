@@ -5,7 +5,7 @@
 // release repo with two new releases (the first a barrier); with --strategy fleet_lock one
 // alt-fleetlockd coordinates the reboots. A machine that cannot boot them gets one line saying why.
 //
-// --fake-boot (implied by --bad-release and --payload oci, which real nodes cannot do yet): the
+// --fake-boot (implied by --bad-release, which real nodes cannot do yet): the
 // earlier nodes. Every node gets a private system bus, a fake-booted real ostree sysroot, the real
 // alt-ostreed and the real alt-updated; only logind is a stand-in (fakeLogindForTest). A "reboot"
 // is the backend's reboot hook (finalize-staged, fresh /run, boot the new default); the demo then
@@ -19,7 +19,8 @@
 //
 // --payload oci (ALT Atomic): a real registry with GPG-signed OS images, alt-graphd building the
 // `oci` stream from it, and nodes that are bootc hosts booted from an image (alt-ostreed's bootc
-// driver over the bootc stand-in). Two new images, the first a barrier. bootc 1.12 stages what the
+// driver over the bootc stand-in, at /usr/bin/bootc inside real nodes). Two new images, the first a
+// barrier. On real nodes the images are the real-node tree (test/realnode/oci.ts). bootc 1.12 stages what the
 // hosts' tag points at, so the demo publishes as a pipeline following its barrier would: the tag
 // `stable` moves to the barrier image, and to the newest once every node has booted the barrier.
 //
@@ -65,13 +66,13 @@ if (!['immediate', 'fleet_lock', 'periodic'].includes(strategy)) usage('--strate
 const oci = opt.payload === 'oci';
 if (!['ostree', 'oci'].includes(opt.payload)) usage('--payload: ostree or oci');
 if (oci && bad) usage('--bad-release runs with --payload ostree only');
-// Real nodes do not do a bad release (a health check that fails on one release) or image hosts yet.
-const fakeBoot = opt['fake-boot'] || bad || oci;
+// Real nodes do not do a bad release (a health check that fails on one release) yet.
+const fakeBoot = opt['fake-boot'] || bad;
 
 if (!fakeBoot) {
   const { runNspawnDemo } = await import(new URL('scripts/demo-nspawn.js', dist).href);
   const io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
-  const options = { nodes: nodesN, strategy, slots, json: opt.json, timeoutSecs: Number(opt.timeout ?? '600') };
+  const options = { nodes: nodesN, strategy, slots, json: opt.json, timeoutSecs: Number(opt.timeout ?? '600'), payload: oci ? 'oci' : 'ostree' };
   const code = await runNspawnDemo(options, io).catch((e) => {
     // A failed command (ostree, ip, nspawn) names itself and its stderr: that, not a stack trace.
     process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -92,7 +93,7 @@ if (process.getuid?.() !== 0) {
   process.stderr.write('demo: needs root (unshare/chroot for the fake-booted sysroots)\n');
   process.exit(1);
 }
-const why = opt['fake-boot'] ? '--fake-boot' : `real nodes cannot do ${bad ? '--bad-release' : '--payload oci'} yet`;
+const why = opt['fake-boot'] ? '--fake-boot' : 'real nodes cannot do --bad-release yet';
 process.stderr.write(`demo: fake-booted nodes (${why}): a private bus and daemons per node, no systemd\n`);
 
 const t0 = Date.now();
