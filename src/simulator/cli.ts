@@ -1,6 +1,7 @@
 // `npm run simulate`: argument parsing and output (timeline table, or one JSON summary object).
 import { parseArgs } from 'node:util';
 import type { Logger } from '../common/logger.js';
+import { DEFAULT_SETTINGS } from '../config/settings.js';
 import type { StrategyLabel } from '../config/types.js';
 import { SimulatorError } from './errors.js';
 import { parseFault } from './faults.js';
@@ -12,6 +13,7 @@ const FLAGS_USAGE =
   '--nodes N --slots K [--strategy fleet_lock|immediate|periodic] [--rollout-minutes M]\n' +
   '    [--store embedded|etcd] [--etcd-members 1|3] [--reboot-secs S] [--stage-secs S] [--fail-rate P] [--step-secs S] [--max-hours H]\n' +
   '    [--windows "DAYS HH:MM+MIN [ZONE]; ..."] [--window-start HH:MM --window-minutes M] [--halt-after N] [--halt-window-secs S]\n' +
+  '    [--steady-interval-secs S] [--staged-interval-secs S]\n' +
   '    [--seed N] [--json] [--plot FILE.svg] [--verbose]\n' +
   '    [--fault etcd-member|fleetlockd|graphd@START+DURATION ...]';
 
@@ -25,7 +27,7 @@ export const SIMULATE_CONFIG_USAGE = `usage: alt-updatectl simulate [--root DIR]
 export type SimulateMode = 'script' | 'config';
 
 /** The planning values the output says the source of. */
-export const PLAN_KEYS = ['strategy', 'windows', 'slots', 'halt-after', 'halt-window-secs', 'nodes', 'rollout-minutes', 'reboot-secs', 'fail-rate'] as const;
+export const PLAN_KEYS = ['strategy', 'windows', 'slots', 'halt-after', 'halt-window-secs', 'steady-interval-secs', 'staged-interval-secs', 'nodes', 'rollout-minutes', 'reboot-secs', 'fail-rate'] as const;
 /** One of `PLAN_KEYS`. */
 export type PlanKey = (typeof PLAN_KEYS)[number];
 
@@ -82,7 +84,7 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
   let values: Record<string, string | boolean | string[] | undefined>;
   const usage = mode === 'script' ? SIMULATE_USAGE : SIMULATE_CONFIG_USAGE;
   try {
-    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'windows', 'window-start', 'window-minutes', 'halt-after', 'halt-window-secs', 'seed', 'plot'];
+    const flags = ['nodes', 'slots', 'strategy', 'store', 'etcd-members', 'rollout-minutes', 'reboot-secs', 'stage-secs', 'fail-rate', 'step-secs', 'max-hours', 'windows', 'window-start', 'window-minutes', 'halt-after', 'halt-window-secs', 'steady-interval-secs', 'staged-interval-secs', 'seed', 'plot'];
     if (mode === 'config') flags.push('root', 'lock-config');
     const bools = ['json', 'verbose', ...(mode === 'config' ? ['strict'] : [])];
     ({ values } = parseArgs({
@@ -130,6 +132,11 @@ export function parseSimulateArgs(argv: readonly string[], mode: SimulateMode = 
       seed: num(s('seed'), 'seed', 1, int(0), 'an integer >= 0'),
       periodic: calendar,
       halt: haltAfter === null ? null : { afterFailures: haltAfter, windowSecs: haltWindowSecs },
+      // The shipped agent's poll intervals unless told otherwise (the config's, under alt-updatectl simulate).
+      timing: {
+        steadyIntervalSecs: num(s('steady-interval-secs'), 'steady-interval-secs', DEFAULT_SETTINGS.agent.timing.steadyIntervalSecs, int(1), 'an integer >= 1'),
+        stagedIntervalSecs: num(s('staged-interval-secs'), 'staged-interval-secs', DEFAULT_SETTINGS.agent.timing.stagedIntervalSecs, int(1), 'an integer >= 1'),
+      },
       faults: ((values.fault as string[] | undefined) ?? []).map(parseFault),
     },
   };
@@ -148,6 +155,8 @@ export function planValues(a: SimulateArgs): Record<PlanKey, string> {
     'fail-rate': String(o.failRate),
     'halt-after': o.halt == null ? 'none (failures never halt the group)' : String(o.halt.afterFailures),
     'halt-window-secs': String(o.halt?.windowSecs ?? a.haltWindowSecs),
+    'steady-interval-secs': String(o.timing?.steadyIntervalSecs ?? DEFAULT_SETTINGS.agent.timing.steadyIntervalSecs),
+    'staged-interval-secs': String(o.timing?.stagedIntervalSecs ?? DEFAULT_SETTINGS.agent.timing.stagedIntervalSecs),
   };
 }
 

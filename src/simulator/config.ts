@@ -1,5 +1,5 @@
 // `alt-updatectl simulate`: the operator's configuration as simulation options. The agent config
-// (the drop-ins alt-updated reads, loaded by src/config) gives the strategy and the periodic
+// (the drop-ins alt-updated reads, loaded by src/config) gives the strategy, the poll intervals and the periodic
 // calendar; alt-fleetlockd's config (`--lock-config`, parsed by its own loader) gives the slots and
 // the halt policy of the nodes' group. A flag given on the command line wins over both; every value keeps its source.
 import type { LoadedSettings } from '../config/load.js';
@@ -36,6 +36,17 @@ export function applyAgentConfig(args: SimulateArgs, loaded: LoadedSettings, loc
     options = { ...options, strategy: updates.strategy };
     sources.strategy = fromConfig(loaded, 'updates.strategy') ?? 'agent default: updates.strategy unset';
   }
+  // The poll intervals: the config's, or the agent's shipped defaults (which the parser already holds).
+  const timing = { ...(options.timing ?? loaded.settings.agent.timing) };
+  if (sources['steady-interval-secs'] === 'default') {
+    timing.steadyIntervalSecs = loaded.settings.agent.timing.steadyIntervalSecs;
+    sources['steady-interval-secs'] = fromConfig(loaded, 'agent.timing.steady_interval_secs') ?? 'agent default: agent.timing.steady_interval_secs unset';
+  }
+  if (sources['staged-interval-secs'] === 'default') {
+    timing.stagedIntervalSecs = loaded.settings.agent.timing.stagedIntervalSecs;
+    sources['staged-interval-secs'] = fromConfig(loaded, 'agent.timing.staged_interval_secs') ?? 'agent default: agent.timing.staged_interval_secs unset';
+  }
+  options = { ...options, timing: { steadyIntervalSecs: timing.steadyIntervalSecs, stagedIntervalSecs: timing.stagedIntervalSecs } };
   // A config without windows keeps the simulator's default calendar (and says so).
   if (sources.windows === 'default' && updates.periodic.windows.length > 0) {
     options = { ...options, periodic: { timeZone: updates.periodic.timeZone, windows: updates.periodic.windows } };

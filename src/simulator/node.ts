@@ -28,6 +28,14 @@ export interface FleetConfig {
   readonly lockUrl: string | null;
   /** `[updates.periodic]` for `periodic`: the time zone and the `[[updates.periodic.window]]` entries. */
   readonly periodic: SimCalendar;
+  /** `[agent.timing]`: how often the agents poll, steady and staged. @default the shipped 300 s, 300 s */
+  readonly timing?: AgentTiming;
+}
+
+/** The agent's poll intervals (`agent.timing.steady_interval_secs`, `staged_interval_secs`). */
+export interface AgentTiming {
+  readonly steadyIntervalSecs: number;
+  readonly stagedIntervalSecs: number;
 }
 
 /** The settings every simulated agent runs with, validated by the real config code. */
@@ -35,6 +43,7 @@ export function fleetSettings(c: FleetConfig): Settings {
   const lines = ['[cincinnati]', `base_url = ${JSON.stringify(c.graphUrl)}`, '[updates]', `strategy = "${c.strategy}"`];
   if (c.lockUrl !== null) lines.push(`fleet_lock.base_url = ${JSON.stringify(c.lockUrl)}`);
   if (c.strategy === 'periodic') lines.push(...calendarToml(c.periodic));
+  if (c.timing !== undefined) lines.push('[agent.timing]', `steady_interval_secs = ${c.timing.steadyIntervalSecs}`, `staged_interval_secs = ${c.timing.stagedIntervalSecs}`);
   return settingsFromFragments([parseFragment('simulator.toml', `${lines.join('\n')}\n`)]).settings;
 }
 

@@ -10,7 +10,7 @@ import { asNodeUuid } from '../identity/node-id.js';
 import { checkFaults, scheduleFaults, type FaultRecord, type FaultSpec } from './faults.js';
 import { heldByHalt, type GroupHalt, type SimHaltPolicy } from './halt.js';
 import { SimulatedHost } from './host.js';
-import { bootAgent, fleetSettings, simIdentity, type BootedAgent, type ClientCounters } from './node.js';
+import { bootAgent, fleetSettings, simIdentity, type AgentTiming, type BootedAgent, type ClientCounters } from './node.js';
 import { seededRandom, percentile } from './random.js';
 import { SimScheduler } from './scheduler.js';
 import type { SimCalendar } from './windows.js';
@@ -44,6 +44,8 @@ export interface SimulationOptions {
    * catching a server that grants more slots than planned). @default slots
    */
   readonly serverSlots?: number;
+  /** The agents' poll intervals (`[agent.timing]`). @default the shipped 300 s steady, 300 s staged */
+  readonly timing?: AgentTiming;
   /** alt-fleetlockd's halt policy for the group (`fleet_lock`); null: failures never halt it. @default null */
   readonly halt?: SimHaltPolicy | null;
   /** Servers killed and restarted during the run. @default [] */
@@ -144,7 +146,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   let maxDown = 0;
   const timeline: TimelineRow[] = [];
   try {
-    const settings = fleetSettings({ strategy: o.strategy, graphUrl: world.graphUrl, lockUrl: world.lockUrl, periodic: o.periodic });
+    const settings = fleetSettings({ strategy: o.strategy, graphUrl: world.graphUrl, lockUrl: world.lockUrl, periodic: o.periodic, ...(o.timing === undefined ? {} : { timing: o.timing }) });
     const nodes: SimNode[] = [];
     const tSecs = (): number => Math.round((clock.nowMs() - START_MS) / 1000);
     const holders = (): Promise<string[] | null> => (fleetLock ? world.holders() : Promise.resolve(null));

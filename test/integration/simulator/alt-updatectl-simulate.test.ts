@@ -52,15 +52,16 @@ describe('alt-updatectl simulate with an operator config', () => {
     expect(s.plan.nodes).toEqual({ value: '20', source: '--nodes' });
   });
 
-  it("takes the group's slots from alt-fleetlockd's config; a flag overrides the config's strategy", async () => {
+  it("takes the group's slots from alt-fleetlockd's config, the poll interval from the agent's; a flag overrides the config's strategy", async () => {
     const dir = await root({
-      [`${ETC}/40-lock.toml`]: '[identity]\ngroup = "workers"\n[updates]\nstrategy = "fleet_lock"\nfleet_lock.base_url = "http://lock.example:9473/"\n',
+      [`${ETC}/40-lock.toml`]: '[identity]\ngroup = "workers"\n[updates]\nstrategy = "fleet_lock"\nfleet_lock.base_url = "http://lock.example:9473/"\n[agent.timing]\nstaged_interval_secs = 60\n',
     });
     const lockFile = join(dir, 'fleetlockd.toml');
     await writeFile(lockFile, '[groups.workers]\nslots = 3\n');
     const r = await cli(['--root', dir, '--lock-config', lockFile, '--nodes', '20']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`slots            3  (lock config ${lockFile}: groups.workers.slots)`);
+    expect(r.stdout).toMatch(/staged-interval-secs 60 {2}\(config \S+40-lock\.toml: agent\.timing\.staged_interval_secs\)/);
     expect(r.stdout).toMatch(/20 nodes, fleet_lock with 3 slots \(embedded store\): 20 on \S+, 0 rolled back/);
     expect(r.stdout).toMatch(/at most [123] rebooting at once/);
     expect(r.stdout).toContain('invariants: held at every step');

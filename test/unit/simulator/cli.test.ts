@@ -70,4 +70,12 @@ describe('parseSimulateArgs', () => {
     ]);
     expect(() => parseSimulateArgs(['--fault', 'graphd@20m'])).toThrow(/--fault "graphd@20m"/);
   });
+
+  it("runs the agents with the shipped poll intervals unless --steady-interval-secs / --staged-interval-secs say otherwise", () => {
+    expect(parseSimulateArgs([]).options.timing).toEqual({ steadyIntervalSecs: 300, stagedIntervalSecs: 300 });
+    const a = parseSimulateArgs(['--steady-interval-secs', '120', '--staged-interval-secs', '60']);
+    expect(a.options.timing).toEqual({ steadyIntervalSecs: 120, stagedIntervalSecs: 60 });
+    expect(a.sources).toMatchObject({ 'steady-interval-secs': '--steady-interval-secs', 'staged-interval-secs': '--staged-interval-secs' });
+    expect(() => parseSimulateArgs(['--staged-interval-secs', '0'])).toThrow(/--staged-interval-secs: expected an integer >= 1/);
+  });
 });

@@ -72,4 +72,15 @@ describe('applyAgentConfig', () => {
     expect(plain.options.halt).toBeNull();
     expect(plain.sources['halt-after']).toBe(`lock config ${LOCK.file}: groups.workers.halt_after_failures unset`);
   });
+
+  it("takes the agents' poll intervals from [agent.timing], a flag winning, the shipped default when unset", () => {
+    const timing = ['/etc/alt-updated/config.d/30-timing.toml', '[agent.timing]\nstaged_interval_secs = 60\n'] as [string, string];
+    const a = applyAgentConfig(parseSimulateArgs([], 'config'), loaded(timing), null);
+    expect(a.options.timing).toEqual({ steadyIntervalSecs: 300, stagedIntervalSecs: 60 });
+    expect(a.sources).toMatchObject({
+      'staged-interval-secs': `config ${timing[0]}: agent.timing.staged_interval_secs`,
+      'steady-interval-secs': 'agent default: agent.timing.steady_interval_secs unset',
+    });
+    expect(applyAgentConfig(parseSimulateArgs(['--staged-interval-secs', '30'], 'config'), loaded(timing), null).options.timing).toEqual({ steadyIntervalSecs: 300, stagedIntervalSecs: 30 });
+  });
 });
