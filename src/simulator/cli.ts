@@ -166,7 +166,8 @@ export function formatPlan(a: SimulateArgs): string {
   // Windows matter to `periodic` only, slots to `fleet_lock` only: say so rather than hide them.
   const unused = (k: PlanKey): string =>
     (k === 'windows' && a.options.strategy !== 'periodic') || ((k === 'slots' || k === 'halt-after') && a.options.strategy !== 'fleet_lock') ? `, unused by ${a.options.strategy}` : k === 'halt-window-secs' && a.options.halt == null ? ', unused without halt-after' : '';
-  const lines = PLAN_KEYS.map((k) => `  ${k.padEnd(16)} ${values[k]}  (${a.sources[k]}${unused(k)})`);
+  const width = Math.max(...PLAN_KEYS.map((k) => k.length));
+  const lines = PLAN_KEYS.map((k) => `  ${k.padEnd(width)} ${values[k]}  (${a.sources[k]}${unused(k)})`);
   return `plan:\n${lines.join('\n')}\n`;
 }
 

@@ -60,8 +60,9 @@ describe('alt-updatectl simulate with an operator config', () => {
     await writeFile(lockFile, '[groups.workers]\nslots = 3\n');
     const r = await cli(['--root', dir, '--lock-config', lockFile, '--nodes', '20']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`slots            3  (lock config ${lockFile}: groups.workers.slots)`);
-    expect(r.stdout).toMatch(/staged-interval-secs 60 {2}\(config \S+40-lock\.toml: agent\.timing\.staged_interval_secs\)/);
+    expect(r.stdout).toMatch(/^ {2}slots +3 {2}\(lock config (\S+): groups\.workers\.slots\)$/m);
+    expect(r.stdout).toContain(`(lock config ${lockFile}: groups.workers.slots)`);
+    expect(r.stdout).toMatch(/staged-interval-secs +60 {2}\(config \S+40-lock\.toml: agent\.timing\.staged_interval_secs\)/);
     expect(r.stdout).toMatch(/20 nodes, fleet_lock with 3 slots \(embedded store\): 20 on \S+, 0 rolled back/);
     expect(r.stdout).toMatch(/at most [123] rebooting at once/);
     expect(r.stdout).toContain('invariants: held at every step');
