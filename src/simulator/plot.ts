@@ -11,7 +11,7 @@ const TOP = 50;
 const TOP_H = 260;
 const GAP = 50;
 const BOTTOM_H = 110;
-const COLORS = { previous: '#8a8f98', newest: '#1a7f37', rebooting: '#cf222e', held: '#0969da' } as const;
+const COLORS = { previous: '#8a8f98', newest: '#1a7f37', rebooting: '#cf222e', held: '#0969da', halted: '#9a6700' } as const;
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -76,6 +76,14 @@ export function renderPlot(r: SimulationResult): string {
   out.push(line(steps(rows, (row) => row.rebooting, x, yBot), COLORS.rebooting));
   if (rows.some((row) => row.lockHolders !== null)) out.push(line(steps(rows, (row) => row.lockHolders ?? 0, x, yBot), COLORS.held, ' stroke-opacity="0.6"'));
   if (s.slots !== null) out.push(`<line x1="${LEFT}" y1="${fmt(yBot(s.slots))}" x2="${W - RIGHT}" y2="${fmt(yBot(s.slots))}" stroke="${COLORS.rebooting}" stroke-dasharray="6 4"/>`);
+  // The moment the halt policy stopped the group: where the old release's curve goes flat.
+  if (s.halted && s.halted_at_s !== null) {
+    const hx = fmt(x(Math.min(s.halted_at_s, tMax)));
+    out.push(`<line x1="${hx}" y1="${TOP}" x2="${hx}" y2="${bTop + BOTTOM_H}" stroke="${COLORS.halted}" stroke-width="2" stroke-dasharray="2 3"/>`);
+    // Label on the side with room: left of the line in the right half of the picture.
+    const side = Number(hx) > W / 2 ? 'dx="-4" text-anchor="end"' : 'dx="4"';
+    out.push(`<text x="${hx}" y="${TOP + 14}" ${side} fill="${COLORS.halted}">group halted: ${s.held} held on ${esc(r.previous)}</text>`);
+  }
   // Legend.
   const legend: [string, string][] = [
     [r.previous, COLORS.previous],

@@ -62,6 +62,15 @@ describe('renderPlot', () => {
     expect(svg).not.toContain('v<2>');
   });
 
+  it('marks the moment a halt policy stopped the group, and nothing without a halt', () => {
+    const res = result(rows);
+    expect(renderPlot(res)).not.toContain('group halted');
+    const svg = renderPlot({ ...res, summary: { ...res.summary, halt_after: 3, halted: true, halted_at_s: 600, halt_reason: 'r', held: 4 } });
+    // t=600 of 1200 s: halfway between x=70 and x=870.
+    expect(svg).toContain('<line x1="470" y1="50" x2="470" y2="470" stroke="#9a6700"');
+    expect(svg).toContain(`>group halted: 4 held on ${V1}</text>`);
+  });
+
   it('picks round tick steps', () => {
     expect(tickStep(37, 8)).toBe(5);
     expect(tickStep(3.6, 8)).toBe(0.5);
