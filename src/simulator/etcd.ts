@@ -3,8 +3,8 @@
 // plain HTTP. Started before the run, stopped after it; a member can be killed and restarted (faults). Its clock is the real one: that is fine
 // while the simulated lock group has no stale expiry (etcd leases would count real seconds).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { SimulatorError } from './errors.js';
@@ -72,6 +72,10 @@ async function memberStatus(url: string): Promise<{ member: string; leader: stri
 
 /** Starts `members` etcd members under `dir`; resolves once every member reports healthy. */
 export async function startSimEtcd(dir: string, members: 1 | 3, bin = process.env['ETCD_BIN'] ?? '/usr/bin/etcd'): Promise<SimEtcd> {
+  // setpriv would report a missing etcd only as an exit status: check first, for the clear error.
+  await access(bin, constants.X_OK).catch((err: unknown) => {
+    throw new SimulatorError('SIM_ETCD', `cannot run ${bin} (install etcd-server: bash scripts/setup.sh)`, { cause: err });
+  });
   await mkdir(dir, { recursive: true });
   const ports = await freePorts(2 * members);
   const specs = Array.from({ length: members }, (_, i) => ({ name: `m${i}`, client: `http://127.0.0.1:${ports[2 * i]}`, peer: `http://127.0.0.1:${ports[2 * i + 1]}` }));
@@ -85,7 +89,10 @@ export async function startSimEtcd(dir: string, members: 1 | 3, bin = process.en
     const args = ['--name', s.name, '--data-dir', join(dir, s.name), '--listen-client-urls', s.client, '--advertise-client-urls', s.client];
     args.push('--listen-peer-urls', s.peer, '--initial-advertise-peer-urls', s.peer, '--initial-cluster', cluster);
     args.push('--initial-cluster-state', 'new', '--initial-cluster-token', `alt-simulate-${ports[0]}`, '--heartbeat-interval', '50', '--election-timeout', '500');
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Under `setpriv --pdeathsig KILL` (util-linux; it execs etcd, so the pid is etcd's): a simulator
+    // that dies by any signal, even SIGKILL, takes its members with it. alt-graphd and alt-fleetlockd
+    // need no such help: they exit when their IPC channel closes.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.pipe(createWriteStream(join(dir, `${s.name}.log`), { flags: 'a' }));
     children.set(s.name, child);
     if (child.pid !== undefined) pids.get(s.name)!.push(child.pid);
