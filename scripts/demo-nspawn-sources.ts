@@ -73,6 +73,8 @@ export async function ociSource(image: RealNodeImage, network: RealNodeNetwork, 
     publishing: `pushing images ${versions[1]} (barrier) and ${versions[2]}, signed; tag ${REALNODE_OCI_TAG} -> ${versions[1]}`,
     createNode: (index, configToml, unitDropIns) => world.createNode({ index, name: `node${index}`, configToml, unitDropIns }),
     async publish() {
+      // `stable` last (its signature is the one the nodes check); the graph sees the release tags at
+      // the refresh below, when `stable` already points at the barrier.
       await world.push(versions[1]);
       await world.push(versions[2]);
       await world.push(versions[1], REALNODE_OCI_TAG);

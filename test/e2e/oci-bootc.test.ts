@@ -6,6 +6,8 @@
 // alt-ostreed picks its bootc driver, and the node reboots through ostree-finalize-staged into each
 // image as on the ostree path (one-node-two-releases.test.ts). bootc 1.12 stages what the booted
 // tag points at, so the publisher here moves `stable` on once the node has the barrier staged.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/graphd.js';
 import { createSigningKey, type SigningKey } from '../helpers/signing.js';
@@ -94,6 +96,9 @@ describe.skipIf(unavailable !== null)('real node booted from an OCI image: signe
     if (cannotBoot !== null) ctx.skip();
     const n = node!;
     const w = world!;
+    // `stable` last: a simple signature names the tag it was pushed under, and the lookaside keeps one
+    // per digest, so the last push's is what the node checks when it pulls `stable`. The graph sees
+    // the new tags at the refresh, once `stable` points at v2 (alt-graphd polls only when asked here).
     const v2 = await w.push(V2);
     await w.push(V3);
     await w.push(V2, REALNODE_OCI_TAG);
@@ -124,6 +129,11 @@ describe.skipIf(unavailable !== null)('real node booted from an OCI image: signe
     // The second pull moved only the small layer: the base layer was imported once, by the skeleton.
     const refs = (await n.exec(['ostree', '--repo=/sysroot/ostree/repo', 'refs'])).stdout.split('\n').filter((r) => r.startsWith('ostree/container/blob/'));
     expect(refs.sort()).toEqual([...new Set([v2, v3, w.images.get(V1)!].flatMap((i) => i.layers.map((l) => `ostree/container/blob/${l.digest.replace(':', '_')}`)))].sort());
+    // skopeo reused the base blob it had (linked in from the cache at install): never fetched nor rewritten.
+    const base = w.images.get(V1)!.layers[0]!;
+    const nodeBlob = statSync(join(n.sysroot, 'ostree/bootc-standin/oci/blobs/sha256', base.digest.slice(7)));
+    const cached = statSync(base.path);
+    if (nodeBlob.dev === cached.dev) expect(nodeBlob.ino).toBe(cached.ino);
   }, 900_000);
 
   /** Pushes `version` signed by `signer` (null: unsigned) under its tag and `stable`; the node must refuse it. */
@@ -131,7 +141,7 @@ describe.skipIf(unavailable !== null)('real node booted from an OCI image: signe
     const n = node!;
     const w = world!;
     const img = await w.push(version, version, signer);
-    await w.push(version, REALNODE_OCI_TAG, signer);
+    await w.push(version, REALNODE_OCI_TAG, signer); // `stable` last, as above
     await w.graphd.service.refresh();
     const refusals = async (): Promise<JournalRecord[]> => withEvent(await agentRecords('0'), 'update_refused').filter((r) => r.MESSAGE.includes(`release=${version}`));
     await waitFor(`update_refused for ${version}`, async () => (await refusals()).length > 0, 240_000);

@@ -45,7 +45,9 @@ export interface RealOciWorld {
   readonly images: ReadonlyMap<string, OciOsImage>;
   /**
    * Builds (once) and pushes `version` under `tag` (default: the version, a release tag), signed by
-   * `signer` (default: {@link key}; null: unsigned).
+   * `signer` (default: {@link key}; null: unsigned). A simple signature names the tag it was pushed
+   * under and the lookaside keeps one per digest: push `stable` last. alt-graphd sees new tags at
+   * `graphd.service.refresh()` only.
    */
   push(version: string, tag?: string, signer?: SigningKey | null): Promise<OciOsImage>;
   /** A node booted from `<imageName>:stable`, not yet started; `o` as createRealNode's. */
@@ -173,6 +175,10 @@ export async function createRealOciWorld(image: RealNodeImage, network: RealNode
     const graphd = await startTestGraphd({
       repoPath: null,
       host: network.hostAddress,
+      // Rebuilt only on refresh(): a publisher pushes a release tag and then moves `stable` to it, and
+      // a node offered the release in between would try to stage what `stable` still names (bootc
+      // 1.12 stages the tag) and retry only minutes later.
+      pollIntervalSecs: 3600,
       policies: { [REALNODE_STREAM]: policy },
       ociStreams: [{ stream: REALNODE_STREAM, registry: registry.url, repository: REALNODE_OCI_REPO, tagPattern: '[0-9]+(\\.[0-9]+)+', tags: null, image: imageName, versionLabel: DEFAULT_VERSION_LABEL, credentials: null }],
     });
