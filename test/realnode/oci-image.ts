@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, copyFile, link, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { BOOTC_STANDIN } from '../helpers/bootc-host.js';
 import type { TestRegistry } from '../helpers/oci-registry.js';
@@ -64,6 +64,24 @@ async function tarLayer(tree: string, out: string, owners: 'keep' | 'root'): Pro
   return { path, digest: `sha256:${digest}`, diffId: `sha256:${diffId}`, size: (await stat(path)).size };
 }
 
+/** Cached entries another run used within this long are kept (it may be using them now), as image.ts does. */
+const PRUNE_UNUSED_FOR_MS = 2 * 3600 * 1000;
+
+/**
+ * Marks `keep` (a directory below `parent`) used now, and removes its siblings no run used for
+ * {@link PRUNE_UNUSED_FOR_MS}: the cache is keyed by the image tree, which changes with the product,
+ * and each entry holds hundreds of megabytes.
+ */
+export async function useAndPrune(parent: string, keep: string): Promise<void> {
+  const now = new Date();
+  await utimes(join(parent, keep), now, now);
+  for (const name of await readdir(parent)) {
+    if (name === keep) continue;
+    const used = await stat(join(parent, name)).then((st) => st.mtimeMs, () => Date.now());
+    if (Date.now() - used >= PRUNE_UNUSED_FOR_MS) await rm(join(parent, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * The base layer of `image`'s tree, from the cache (`<cache>/oci/<tree>-<recipe>/`) or built now
  * (checkout of the tree commit, tar, gzip: about a minute, once). Resolves with the layer and
@@ -72,7 +90,10 @@ async function tarLayer(tree: string, out: string, owners: 'keep' | 'root'): Pro
 export async function ensureBaseLayer(image: RealNodeImage): Promise<{ layer: Layer; built: boolean }> {
   const dir = join(CACHE_DIR, 'oci', `${image.treeCommit.slice(0, 16)}-${LAYER_RECIPE}`);
   const meta = join(dir, 'layer.json');
-  if (existsSync(meta)) return { layer: JSON.parse(await readFile(meta, 'utf8')) as Layer, built: false };
+  if (existsSync(meta)) {
+    await useAndPrune(dirname(dir), basename(dir));
+    return { layer: JSON.parse(await readFile(meta, 'utf8')) as Layer, built: false };
+  }
   await mkdir(join(CACHE_DIR, 'work'), { recursive: true });
   const tmp = await mkdtemp(join(CACHE_DIR, 'work', 'oci-layer-'));
   try {
@@ -85,6 +106,7 @@ export async function ensureBaseLayer(image: RealNodeImage): Promise<{ layer: La
     await mkdir(join(CACHE_DIR, 'oci'), { recursive: true });
     // Another run may have built it meanwhile: its copy is as good.
     await rename(tmp, dir).catch(() => undefined);
+    await useAndPrune(dirname(dir), basename(dir));
     return { layer: JSON.parse(await readFile(meta, 'utf8')) as Layer, built: true };
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -21,7 +21,7 @@ import { run } from './exec.js';
 import { CACHE_DIR, MUTABLE, REALNODE_OSNAME, type RealNodeImage } from './image.js';
 import type { RealNodeNetwork } from './network.js';
 import { createRealNode, type RealNode, type RealNodeOptions } from './node.js';
-import { buildVersionImage, ensureBaseLayer, linkOrCopy, pushOsImage, STANDIN_CONFIG_IN_NODE, type Layer, type OciOsImage } from './oci-image.js';
+import { buildVersionImage, ensureBaseLayer, linkOrCopy, pushOsImage, STANDIN_CONFIG_IN_NODE, useAndPrune, type Layer, type OciOsImage } from './oci-image.js';
 import { REALNODE_STREAM } from './product.js';
 
 /** The repository the images live in. */
@@ -102,7 +102,10 @@ async function ensureSkeleton(base: Layer): Promise<string> {
   const standinHash = createHash('sha256').update(await readFile(BOOTC_STANDIN)).digest('hex');
   const key = createHash('sha256').update(`${SKELETON_RECIPE}\0${base.digest}\0${standinHash}`).digest('hex').slice(0, 16);
   const dir = join(CACHE_DIR, 'oci-skeletons', key);
-  if (existsSync(join(dir, 'ready'))) return join(dir, 'sysroot');
+  if (existsSync(join(dir, 'ready'))) {
+    await useAndPrune(dirname(dir), key);
+    return join(dir, 'sysroot');
+  }
   await mkdir(join(CACHE_DIR, 'work'), { recursive: true });
   const tmp = await mkdtemp(join(CACHE_DIR, 'work', 'oci-skeleton-'));
   try {
@@ -125,6 +128,7 @@ async function ensureSkeleton(base: Layer): Promise<string> {
     await writeFile(join(tmp, 'ready'), `${base.digest}\n`);
     await mkdir(dirname(dir), { recursive: true });
     await rename(tmp, dir).catch(() => undefined);
+    await useAndPrune(dirname(dir), key);
     return join(dir, 'sysroot');
   } finally {
     await rm(tmp, { recursive: true, force: true });
