@@ -6,10 +6,11 @@
 // alt-ostreed picks its bootc driver, and the node reboots through ostree-finalize-staged into each
 // image as on the ostree path (one-node-two-releases.test.ts). bootc 1.12 stages what the booted
 // tag points at, so the publisher here moves `stable` on once the node has the barrier staged.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/graphd.js';
+import { validateJsonSchema } from '../helpers/json-schema.js';
 import { createSigningKey, type SigningKey } from '../helpers/signing.js';
 import { realNodeUnavailable } from '../realnode/available.js';
 import { BASE_VERSION, type RealNodeImage } from '../realnode/image.js';
@@ -26,6 +27,9 @@ const CREATED: readonly (readonly [string, string])[] = [
   [UNSIGNED, '2026-11-29T00:00:00Z'],
   [STRANGER, '2026-12-06T00:00:00Z'],
 ];
+
+/** bootc's published status schema (bootc-dev/bootc docs/src/host-v1.schema.json). */
+const HOST_SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/bootc/host-v1.schema.json'), 'utf8')) as Record<string, unknown>;
 
 const unavailable = await realNodeUnavailable();
 if (unavailable !== null) console.warn(unavailable);
@@ -49,7 +53,12 @@ describe.skipIf(unavailable !== null)('real node booted from an OCI image: signe
   const started = Date.now();
 
   const journal = (args: readonly string[]): Promise<JournalRecord[]> => readJournal(node!, args);
-  const bootcStatus = async (): Promise<BootcStatus> => JSON.parse((await node!.exec(['bootc', 'status', '--format=json'])).stdout) as BootcStatus;
+  /** `bootc status --format=json` inside the node, checked against bootc's schema at every read. */
+  const bootcStatus = async (): Promise<BootcStatus> => {
+    const doc: unknown = JSON.parse((await node!.exec(['bootc', 'status', '--format=json'])).stdout);
+    expect(validateJsonSchema(HOST_SCHEMA, doc)).toEqual([]);
+    return doc as BootcStatus;
+  };
   const agentRecords = (boot: string): Promise<JournalRecord[]> => journal(['-b', boot, '-u', 'alt-updated']);
   const withEvent = (recs: readonly JournalRecord[], e: string): JournalRecord[] => recs.filter((r) => new RegExp(`\\bevent=${e}\\b`).test(r.MESSAGE));
 
