@@ -8,7 +8,7 @@
 // it points at), so the publisher moves it along (see {@link RealOciWorld.push}).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_VERSION_LABEL } from '../../src/graph-server/oci/config.js';
@@ -207,7 +207,7 @@ export async function createRealOciWorld(image: RealNodeImage, network: RealNode
       // The persistent journal must exist before the first boot's flush (as image.ts makes it).
       await mkdir(join(sysroot, 'ostree/deploy', REALNODE_OSNAME, 'var/log/journal'), { recursive: true, mode: 0o2755 });
       const deployRoot = join(sysroot, 'ostree/deploy', REALNODE_OSNAME, 'deploy');
-      const [dep] = (await run('ls', [deployRoot])).stdout.split('\n').filter((d) => d.endsWith('.0'));
+      const [dep] = (await readdir(deployRoot)).filter((d) => d.endsWith('.0'));
       const etc = join(deployRoot, dep!, 'etc');
       await mkdir(join(etc, 'containers/registries.d'), { recursive: true });
       await mkdir(join(etc, 'containers/keys'), { recursive: true });
