@@ -60,7 +60,7 @@ let rows = results.map(row);
 if (only.length > 0) {
   let kept = [];
   try {
-    kept = readFileSync(docPath, 'utf8').split('\n').filter((l) => /^\| [a-z0-9_-]+ \|/.test(l) && !l.startsWith('| name |'));
+    kept = readFileSync(docPath, 'utf8').split('\n').filter((l) => /^\| [a-z0-9_]+(-[a-z0-9_]+)* \|/.test(l) && !l.startsWith('| name |'));
   } catch { /* no page yet */ }
   const fresh = new Map(results.map((r) => [r.name, row(r)]));
   rows = [...kept.map((l) => fresh.get(l.split(' | ')[0].slice(2)) ?? l), ...results.filter((r) => !kept.some((l) => l.split(' | ')[0].slice(2) === r.name)).map(row)];
