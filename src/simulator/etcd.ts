@@ -8,7 +8,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { SimulatorError } from './errors.js';
-import { procMemoryMiB } from './server-process.js';
+import { exited, procMemoryMiB } from './server-process.js';
 
 /** A running cluster. */
 export interface SimEtcd {
@@ -44,11 +44,6 @@ export async function freePorts(n: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   return ports;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 async function healthy(url: string): Promise<boolean> {
