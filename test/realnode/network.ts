@@ -23,10 +23,19 @@ export interface RealNodeNetwork {
 
 const ip = (args: readonly string[]): Promise<unknown> => run('ip', args);
 
-/** Names carry the owning process's pid, so a later run can tell which ones a killed run left. */
-const BRIDGE = /^rnb(\d+)$/;
-const VETH = /^rnv(\d+)n\d+$/;
-const NETNS = /^altrn-(\d+)-\d+$/;
+/**
+ * Names carry the owning process's pid, so a later run can tell which ones a killed run left, and a
+ * generation: one test worker runs several files, each with its own network, and a namespace outlives
+ * `ip netns del` (and keeps its veth) while a dying container still has a process in it. Without the
+ * generation the next file's veth collided with that one ("RTNETLINK answers: File exists").
+ */
+const BRIDGE = /^rnb([0-9a-z]+)g[0-9a-z]+$/;
+const VETH = /^rnv([0-9a-z]+)g[0-9a-z]+n\d+$/;
+const NETNS = /^altrn-([0-9a-z]+)-[0-9a-z]+-\d+$/;
+/** The pid and generation in base 36: a link name has at most 15 bytes (rnv + 5 + g + 2 + n + 3). */
+const base36 = (n: number): string => n.toString(36);
+/** Networks made by this process so far (the generation in their names). */
+let generation = 0;
 
 const alive = (pid: number): boolean => {
   try {
@@ -42,11 +51,11 @@ async function sweepStale(): Promise<void> {
   const links = (await run('ip', ['-o', 'link'])).stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '');
   for (const name of (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '')) {
     const pid = NETNS.exec(name)?.[1];
-    if (pid !== undefined && !alive(Number(pid))) await run('ip', ['netns', 'del', name], { check: false });
+    if (pid !== undefined && !alive(parseInt(pid, 36))) await run('ip', ['netns', 'del', name], { check: false });
   }
   for (const name of links) {
     const pid = (BRIDGE.exec(name) ?? VETH.exec(name))?.[1];
-    if (pid !== undefined && !alive(Number(pid))) await run('ip', ['link', 'del', name], { check: false });
+    if (pid !== undefined && !alive(parseInt(pid, 36))) await run('ip', ['link', 'del', name], { check: false });
   }
 }
 
@@ -56,21 +65,25 @@ export async function createNetwork(): Promise<RealNodeNetwork> {
   const used = (await run('ip', ['-o', '-4', 'addr'])).stdout;
   let subnet = randomInt(1, 250);
   while (used.includes(`10.213.${subnet}.`)) subnet = randomInt(1, 250);
-  const owner = process.pid;
-  const bridge = `rnb${owner}`;
+  generation += 1;
+  const owner = base36(process.pid);
+  const gen = base36(generation);
+  const bridge = `rnb${owner}g${gen}`;
   const hostAddress = `10.213.${subnet}.1`;
   const namespaces: string[] = [];
+  const veths: string[] = [];
   await ip(['link', 'add', 'name', bridge, 'type', 'bridge']);
   await ip(['addr', 'add', `${hostAddress}/24`, 'dev', bridge]);
   await ip(['link', 'set', bridge, 'up']);
   return {
     hostAddress,
     async attach(index) {
-      const netns = `altrn-${owner}-${index}`;
-      const host = `rnv${owner}n${index}`;
+      const netns = `altrn-${owner}-${gen}-${index}`;
+      const host = `rnv${owner}g${gen}n${index}`;
       await ip(['netns', 'add', netns]);
       namespaces.push(netns);
       await ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+      veths.push(host);
       await ip(['link', 'set', host, 'master', bridge]);
       await ip(['link', 'set', host, 'up']);
       const address = `10.213.${subnet}.${index + 1}`;
@@ -80,7 +93,8 @@ export async function createNetwork(): Promise<RealNodeNetwork> {
       return { netns, netnsPath: `/run/netns/${netns}`, address };
     },
     async destroy() {
-      // Deleting a namespace deletes its veth end, and with it the host end.
+      // The host ends first: a namespace with a process still in it survives `netns del`, veth and all.
+      for (const veth of veths.splice(0)) await run('ip', ['link', 'del', veth], { check: false });
       for (const ns of namespaces.splice(0)) await run('ip', ['netns', 'del', ns], { check: false });
       await run('ip', ['link', 'del', bridge], { check: false });
     },
