@@ -132,7 +132,6 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
     http!.release();
     // After a failed stage the agent waits Zincati's 300 s; an operator's `alt-updatectl check`
     // (D-Bus CheckNow, as root) asks it to try again now.
-    let kicks = 0;
     /** What each `alt-updatectl check` answered: a failed run on a busy CI machine must say why. */
     const answers: string[] = [];
     await waitFor(
@@ -141,7 +140,6 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
         if (node!.boots.length >= 3) return true;
         const seen = await events().catch(() => [] as string[]);
         if (seen.includes('stage_failed') && !seen.includes('update_staged')) {
-          kicks += 1;
           const r = await node!.exec(['alt-updatectl', 'check'], { check: false, timeoutMs: 60_000 }).then(
             (x) => `exit ${x.code}: ${(x.stdout + x.stderr).trim().slice(0, 300)}`,
             (e: unknown) => String(e).slice(0, 300),
@@ -155,7 +153,7 @@ describe.skipIf(unavailable !== null)('real node: kill -9 of the agent and of al
       const seen = await events().catch((e: unknown) => [String(e)]);
       throw new Error(`${String(err)}\nkicks: ${answers.join(' | ') || 'none'}\nagent events: ${seen.join(' ')}\n${await node!.diagnose()}`);
     });
-    console.info(`alt-ostreed kill: ${kicks} alt-updatectl check(s) until the reboot: ${answers.join(' | ')}`);
+    console.info(`alt-ostreed kill: ${answers.length} alt-updatectl check(s) until the reboot: ${answers.join(' | ')}`);
     await arrives(3, V2);
     const prev = await events('-1');
     console.info(`alt-ostreed kill: the boot's agent events: ${prev.filter((e) => e !== 'no_update' && e !== 'state_changed').join(' ')}`);

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../realnode/exec.js';
-import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
+import { trackProcess } from '../helpers/scope.js';
+import { createNetwork, linkNames, type RealNodeNetwork } from '../realnode/network.js';
 
 const root = process.getuid?.() === 0;
 const hasIp = root && (await run('ip', ['-V'], { check: false }).then((r) => r.code === 0).catch(() => false));
@@ -23,15 +24,15 @@ describe.skipIf(!hasIp)('real-node network: one worker, one network after anothe
     made.push(first);
     const link = await first.attach(1);
     holder = spawn('ip', ['netns', 'exec', link.netns, 'sleep', '600'], { stdio: 'ignore' });
+    trackProcess(holder);
     await new Promise<void>((resolve, reject) => holder!.once('spawn', resolve).once('error', reject));
     await first.destroy();
     const second = await createNetwork();
     made.push(second);
     const again = await second.attach(1);
     expect(again.netns).not.toBe(link.netns);
-    const links = (await run('ip', ['-o', 'link'])).stdout;
     // Every name this harness makes fits a link name (15 bytes).
-    for (const name of links.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => /^rn[bv]/.test(n))) expect(name.length).toBeLessThanOrEqual(15);
+    for (const name of (await linkNames()).filter((n) => /^rn[bv]/.test(n))) expect(name.length).toBeLessThanOrEqual(15);
     expect((await run('ip', ['-n', again.netns, '-o', 'addr', 'show', 'eth0'])).stdout).toContain(again.address);
   });
 });

@@ -46,9 +46,14 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** The names of the host's network links (`ip -o link`, without a veth's `@peer`). */
+export async function linkNames(): Promise<string[]> {
+  return (await run('ip', ['-o', 'link'])).stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter(Boolean);
+}
+
 /** Deletes the bridges, veths and namespaces of processes that no longer run (a killed test run). */
 async function sweepStale(): Promise<void> {
-  const links = (await run('ip', ['-o', 'link'])).stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '');
+  const links = await linkNames();
   for (const name of (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '')) {
     const pid = NETNS.exec(name)?.[1];
     if (pid !== undefined && !alive(parseInt(pid, 36))) await run('ip', ['netns', 'del', name], { check: false });
