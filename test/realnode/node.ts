@@ -73,11 +73,17 @@ export interface RealNode {
   start(): Promise<void>;
   /** Waits until boot number `n` (1-based) reached a finished start-up (`is-system-running --wait`). */
   waitBooted(n: number, timeoutMs?: number): Promise<void>;
-  /** Runs `cmd` inside the running container; resolves with its output and exit code. */
+  /**
+   * Runs `cmd` inside the running container; resolves with its output and exit code. It is killed
+   * after `timeoutMs` (default {@link EXEC_TIMEOUT_MS}): a wedged command fails its wait, never hangs it.
+   */
   exec(cmd: readonly string[], opts?: { check?: boolean; timeoutMs?: number }): Promise<RunResult>;
   /** Contents of `/usr/share/realnode-version` in the booted deployment. */
   bootedVersion(): Promise<string>;
-  /** What the node's units say they are doing: their states, StatusText and last journal lines. */
+  /**
+   * What the node is doing, for a failed wait: the units' states and StatusText, their last journal
+   * lines, the processes and `ostree admin status`. Each command is bounded; it never throws.
+   */
   diagnose(): Promise<string>;
   /** The last `lines` lines of the node's console. */
   consoleTail(lines?: number): string;
@@ -156,6 +162,19 @@ export function sweepOrphanContainers(): void {
   }
 }
 
+/** What {@link RealNode.diagnose} runs in the node: the units, their journal, the processes, the sysroot. */
+const DIAGNOSE_COMMANDS: readonly (readonly string[])[] = [
+  ['systemctl', 'show', 'alt-updated', 'alt-ostreed', '-p', 'Id', '-p', 'ActiveState', '-p', 'SubState', '-p', 'MainPID', '-p', 'NRestarts', '-p', 'StatusText'],
+  // The agent's whole boot as event ids, runs counted (`uniq -c`): what it went through, in a few lines.
+  ['sh', '-c', "journalctl -b --no-pager -o cat -u alt-updated | grep -o 'event=[^ ]*' | uniq -c | tr -s ' \\n' ' '"],
+  ['journalctl', '-b', '--no-pager', '-n', '60', '-u', 'alt-updated', '-u', 'alt-ostreed'],
+  ['ps', '-eo', 'pid,ppid,stat,etimes,args', '--sort=pid'],
+  ['ostree', 'admin', 'status'],
+];
+
+/** How long a command inside the node may run unless its caller says otherwise. */
+export const EXEC_TIMEOUT_MS = 120_000;
+
 /** A clean environment for commands inside the container (the host's would leak in through nsenter). */
 const GUEST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', SYSTEMD_PAGER: '', SYSTEMD_COLORS: '0' };
 
@@ -222,7 +241,7 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
     if (b.leader === null) throw new Error(`${o.name}: the container has not started yet`);
     return b.leader;
   };
-  const exec: RealNode['exec'] = (cmd, opts) => run('nsenter', ['-t', String(leader()), '-a', '--', ...cmd], { env: GUEST_ENV, ...opts });
+  const exec: RealNode['exec'] = (cmd, opts) => run('nsenter', ['-t', String(leader()), '-a', '--', ...cmd], { env: GUEST_ENV, ...opts, timeoutMs: opts?.timeoutMs ?? EXEC_TIMEOUT_MS });
 
   const node: RealNode = {
     name: o.name,
@@ -261,9 +280,15 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
       return (await readFile(`/proc/${leader()}/root/usr/share/realnode-version`, 'utf8')).trim();
     },
     async diagnose() {
-      const show = await exec(['systemctl', 'show', 'alt-updated', 'alt-ostreed', '-p', 'Id', '-p', 'ActiveState', '-p', 'StatusText'], { check: false, timeoutMs: 10_000 }).catch((e: unknown) => ({ stdout: String(e) }));
-      const log = await exec(['journalctl', '-b', '--no-pager', '-n', '25', '-u', 'alt-updated', '-u', 'alt-ostreed'], { check: false, timeoutMs: 10_000 }).catch((e: unknown) => ({ stdout: String(e) }));
-      return `${show.stdout.trim()}\n${log.stdout.trim()}`;
+      const probe = (cmd: readonly string[]): Promise<string> =>
+        exec(cmd, { check: false, timeoutMs: 15_000 }).then(
+          (r) => `$ ${cmd.join(' ')}\n${(r.stdout + r.stderr).trim()}`,
+          (e: unknown) => `$ ${cmd.join(' ')}\n${String(e)}`,
+        );
+      // Sequential: on a wedged node each one may take its whole timeout, and none should starve the others.
+      const parts: string[] = [];
+      for (const cmd of DIAGNOSE_COMMANDS) parts.push(await probe(cmd));
+      return parts.join('\n');
     },
     consoleTail(lines = 40) {
       return readIfExists(consoleLog).split('\n').slice(-lines).join('\n');

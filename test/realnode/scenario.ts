@@ -2,6 +2,7 @@
 // beforeAll, the agent's journal and event ids, the base agent config, the debug-log drop-in and the
 // closing timing line. The scenarios themselves (releases, strategies, waits) stay in their files.
 import { tmpdir } from 'node:os';
+import { afterEach } from 'vitest';
 import { nspawnProbe } from './available.js';
 import { ensureImage, type RealNodeImage } from './image.js';
 import type { RealNode } from './node.js';
@@ -88,4 +89,20 @@ export const secs = (from: number, to: number | null): string => (to === null ? 
 export function logFileSummary(started: number, node: RealNode | undefined): void {
   const boots = node?.boots.map((b) => `boot ${b.index}: running after ${secs(b.startedAt, b.readyAt)}, up ${secs(b.startedAt, b.endedAt)} (exit ${b.exitCode ?? '-'})`);
   console.info(`real-node test file: ${secs(started, Date.now())}; ${boots?.join('; ') ?? 'no node'}`);
+}
+
+/**
+ * After each failed test, a timeout included, prints what the nodes are doing ({@link RealNode.diagnose})
+ * and their consoles' last lines. vitest abandons a timed-out test's body, so the diagnostics its own
+ * waits would have thrown never print; this is where a hang on a busy CI machine says why.
+ */
+export function diagnoseOnFailure(nodes: () => readonly (RealNode | undefined)[]): void {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const node of nodes()) {
+      if (node === undefined) continue;
+      const text = await node.diagnose().catch((e: unknown) => String(e));
+      console.info(`${node.name} after the failed test "${ctx.task.name}":\n${text}\n--- console ---\n${node.consoleTail(20)}`);
+    }
+  }, 180_000);
 }
