@@ -21,7 +21,7 @@ import { type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { createReleaseRepo } from '../realnode/releases.js';
-import { agentConfig, loadImage, probeBoot } from '../realnode/scenario.js';
+import { agentConfig, diagnoseOnFailure, loadImage, probeBoot } from '../realnode/scenario.js';
 
 const FIRST = '20261101.0.0';
 const NEW = '20261115.0.0';
@@ -80,6 +80,8 @@ describe.skipIf(unavailable !== null)('real nodes: three nodes, fleet_lock with 
     phase('nodes copied');
     await Promise.all(nodes.map((n) => n.start()));
   }, 600_000);
+
+  diagnoseOnFailure(() => nodes);
 
   afterAll(async () => {
     const ids = new Map(await Promise.all(nodes.map(async (n) => [await fleetLockId(n).catch(() => '?'), n.name] as const)));

@@ -19,7 +19,7 @@ import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import { createRealNode, type RealNode } from '../realnode/node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
 import { createReleaseRepo, type ReleaseFile } from '../realnode/releases.js';
-import { agentConfig, DEBUG_LOG_DROPIN, eventOf, loadImage, probeBoot, readJournal, secs } from '../realnode/scenario.js';
+import { agentConfig, DEBUG_LOG_DROPIN, diagnoseOnFailure, eventOf, loadImage, probeBoot, readJournal, secs } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
 const CHECK = 'usr/lib/alt-updated/health.d/required.d/50-app';
@@ -149,6 +149,8 @@ describe.skipIf(unavailable !== null)('real node: a release whose required healt
     };
     setups.push(...(await Promise.all([setUp(1, 'node1', {}, 'check_timeout_secs = 30'), setUp(2, 'node2', { [HOOK]: holdHook }, 'check_timeout_secs = 1200', hold)])));
   }, 600_000);
+
+  diagnoseOnFailure(() => setups.map((s) => s.node));
 
   afterAll(async () => {
     for (const s of setups) await s.close();

@@ -15,7 +15,7 @@ import type { RealNode } from '../realnode/node.js';
 import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
 import type { ReleaseRepo } from '../realnode/releases.js';
-import { agentConfig, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
+import { agentConfig, diagnoseOnFailure, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
 const USER = 'alice';
@@ -78,6 +78,8 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
     });
     ({ repo, node } = world);
   }, 600_000);
+
+  diagnoseOnFailure(() => [node]);
 
   afterAll(async () => {
     await world?.close();

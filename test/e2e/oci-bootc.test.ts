@@ -17,7 +17,7 @@ import { BASE_VERSION, type RealNodeImage } from '../realnode/image.js';
 import { createNetwork, type RealNodeNetwork } from '../realnode/network.js';
 import type { RealNode } from '../realnode/node.js';
 import { createRealOciWorld, REALNODE_OCI_TAG, standinState, type RealOciWorld } from '../realnode/oci.js';
-import { agentConfig, DEBUG_LOG_DROPIN, events, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
+import { agentConfig, DEBUG_LOG_DROPIN, diagnoseOnFailure, events, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V1, V2, V3, UNSIGNED, STRANGER] = [BASE_VERSION, '20261115.0.0', '20261122.0.0', '20261129.0.0', '20261206.0.0'];
 const CREATED: readonly (readonly [string, string])[] = [
@@ -73,6 +73,8 @@ describe.skipIf(unavailable !== null)('real node booted from an OCI image: signe
     console.info(`real-node oci world (registry, images, node installed from ${V1}): ${((Date.now() - t) / 1000).toFixed(1)} s`);
     await node.start();
   }, 900_000);
+
+  diagnoseOnFailure(() => [node]);
 
   afterAll(async () => {
     await node?.destroy();

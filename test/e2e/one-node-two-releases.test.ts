@@ -10,7 +10,7 @@ import { type RealNodeImage } from '../realnode/image.js';
 import type { RealNode } from '../realnode/node.js';
 import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
 import { REALNODE_STREAM } from '../realnode/product.js';
-import { agentConfig, DEBUG_LOG_DROPIN, events, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
+import { agentConfig, DEBUG_LOG_DROPIN, diagnoseOnFailure, events, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V1, V2] = ['20261115.0.0', '20261122.0.0'];
 
@@ -42,6 +42,8 @@ describe.skipIf(unavailable !== null)('real node: one node through a barrier and
     });
     node = world.node;
   }, 600_000);
+
+  diagnoseOnFailure(() => [node]);
 
   afterAll(async () => {
     await world?.close();

@@ -9,7 +9,7 @@ import { realNodeUnavailable } from '../realnode/available.js';
 import { type RealNodeImage } from '../realnode/image.js';
 import type { RealNode } from '../realnode/node.js';
 import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
-import { agentConfig, DEBUG_LOG_DROPIN, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
+import { agentConfig, DEBUG_LOG_DROPIN, diagnoseOnFailure, eventOf, type JournalRecord, loadImage, logFileSummary, probeBoot, readJournal } from '../realnode/scenario.js';
 
 const [V0, V1] = ['20261101.0.0', '20261115.0.0'];
 /** The least time from writing the node's config to the window opening: boot, check, pull, stage and a few denied ticks (8-16 s measured) with headroom for a loaded machine. */
@@ -85,6 +85,8 @@ describe.skipIf(unavailable !== null)('real node: periodic strategy, a window cl
     });
     node = world.node;
   }, 600_000);
+
+  diagnoseOnFailure(() => [node]);
 
   afterAll(async () => {
     await world?.close();

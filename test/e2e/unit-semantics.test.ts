@@ -11,7 +11,7 @@ import { type RealNodeImage } from '../realnode/image.js';
 import type { RealNode } from '../realnode/node.js';
 import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
 import type { ReleaseRepo } from '../realnode/releases.js';
-import { agentConfig, agentEvents as readAgentEvents, loadImage, probeBoot } from '../realnode/scenario.js';
+import { agentConfig, agentEvents as readAgentEvents, diagnoseOnFailure, loadImage, probeBoot } from '../realnode/scenario.js';
 
 const V1 = '20261115.0.0';
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
@@ -56,6 +56,8 @@ describe.skipIf(unavailable !== null)('real node: alt-updated.service and alt-os
     ({ repo, node } = world);
     await node.waitBooted(1, 120_000);
   }, 600_000);
+
+  diagnoseOnFailure(() => [node]);
 
   afterAll(async () => {
     await world?.close();
