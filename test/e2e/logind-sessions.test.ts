@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/graphd.js';
 import { trackProcess } from '../helpers/scope.js';
 import { realNodeUnavailable } from '../realnode/available.js';
+import { guestArgv } from '../realnode/exec.js';
 import { type RealNodeImage } from '../realnode/image.js';
 import type { RealNode } from '../realnode/node.js';
 import { startOneNode, type OneNodeWorld } from '../realnode/one-node.js';
@@ -56,7 +57,7 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
   const openLoginShell = (): PtySession => {
     const leader = node!.boots.at(-1)?.leader;
     if (leader === null || leader === undefined) throw new Error('the node has no running container');
-    const child = spawn('nsenter', ['-t', String(leader), '-a', '--', 'script', '-qfc', `su -l ${USER}`, '/dev/null'], {
+    const child = spawn('nsenter', guestArgv(leader, ['script', '-qfc', `su -l ${USER}`, '/dev/null']), {
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', TERM: 'dumb' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -83,7 +84,7 @@ describe.skipIf(unavailable !== null)('real node: real logind sessions and block
 
   afterAll(async () => {
     await world?.close();
-    pty?.child.kill('SIGKILL'); // nsenter; the shell inside went with the container
+    pty?.child.kill('SIGKILL'); // the host-side shell; the session inside went with the container
     logFileSummary(started, node);
   }, 60_000);
 

@@ -41,3 +41,20 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions & { c
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
+
+/**
+ * The `nsenter` arguments that run `cmd` inside the container whose PID 1 has host pid `leader`: every
+ * namespace entered, and `cmd` a child, in the container's PID namespace, of a shell outside it.
+ *
+ * Not nsenter's own fork (the default when it enters a PID namespace): its parent half waits with
+ * WUNTRACED and stops itself whenever the child stops. systemd-shutdown SIGSTOPs every process before
+ * it kills them, so a command still running at a node's reboot left nsenter stopped for good, the
+ * command an unreaped zombie, and the container's PID 1 waiting for it in the kernel
+ * (zap_pid_ns_processes): nspawn never exited and the node never rebooted (CI's kill-mid-stage hang).
+ * With `-F` nsenter execs the shell, which setns left forking into the container's PID namespace;
+ * a non-interactive shell reaps its child without caring about stops. `; exit $?` keeps it from
+ * exec'ing `cmd` in its own place (outside that namespace).
+ */
+export function guestArgv(leader: number, cmd: readonly string[]): string[] {
+  return ['-t', String(leader), '-a', '-F', '--', '/bin/sh', '-c', '"$@"; exit $?', 'sh', ...cmd];
+}

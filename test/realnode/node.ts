@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackProcess } from '../helpers/scope.js';
 import { requireSignatures, type SigningKey } from '../helpers/signing.js';
-import { run, type RunResult } from './exec.js';
+import { guestArgv, run, type RunResult } from './exec.js';
 import { REALNODE_OSNAME, type RealNodeImage } from './image.js';
 import type { NodeLink, RealNodeNetwork } from './network.js';
 
@@ -241,7 +241,7 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
     if (b.leader === null) throw new Error(`${o.name}: the container has not started yet`);
     return b.leader;
   };
-  const exec: RealNode['exec'] = (cmd, opts) => run('nsenter', ['-t', String(leader()), '-a', '--', ...cmd], { env: GUEST_ENV, ...opts, timeoutMs: opts?.timeoutMs ?? EXEC_TIMEOUT_MS });
+  const exec: RealNode['exec'] = (cmd, opts) => run('nsenter', guestArgv(leader(), cmd), { env: GUEST_ENV, ...opts, timeoutMs: opts?.timeoutMs ?? EXEC_TIMEOUT_MS });
 
   const node: RealNode = {
     name: o.name,

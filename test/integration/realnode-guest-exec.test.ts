@@ -1,0 +1,99 @@
+// The real-node harness's way into a container (test/realnode/exec.ts guestArgv), on the real kernel:
+// a PID namespace whose init does what systemd-shutdown does at a reboot (SIGSTOP every process, then
+// SIGTERM and SIGCONT, then exit) while a test's command runs inside it. The init must be able to
+// exit: with nsenter's own fork the waiting nsenter stopped itself with its stopped child, never
+// reaped it, and the init hung in the kernel waiting for that zombie (a node that never rebooted).
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/graphd.js';
+import { trackProcess } from '../helpers/scope.js';
+import { guestArgv, run } from '../realnode/exec.js';
+
+const root = process.getuid?.() === 0;
+const canUnshare = root && (await run('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { check: false }).then((r) => r.code === 0).catch(() => false));
+
+/** Field `name` of `/proc/PID/status`, or null when the process is gone. */
+function statusField(pid: number, name: string): string | null {
+  try {
+    return new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The host pid of the process that has pid `inner` in the PID namespace of `init`, or null. */
+function hostPidOf(init: number, inner: number): number | null {
+  const ns = readlinkSync(`/proc/${init}/ns/pid`);
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const ids = statusField(pid, 'NSpid')?.split(/\s+/) ?? [];
+    if (ids.length !== 2 || ids[1] !== String(inner)) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** What the namespace's init runs: systemd-shutdown's final steps, each started by a file the test writes. */
+const INIT = `
+until [ -e "$1/stop" ]; do sleep 0.05; done
+kill -STOP -1
+: > "$1/stopped"
+until [ -e "$1/kill" ]; do sleep 0.05; done
+kill -TERM -1
+kill -CONT -1
+exit 0
+`;
+
+describe.skipIf(!canUnshare)('real-node guest commands: a container shutting down while one runs', () => {
+  let dir = '';
+  afterAll(async () => {
+    if (dir !== '') await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lets the container\'s PID 1 exit, and ran the command inside its PID namespace', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'alt-guest-exec-'));
+    const ns = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', INIT, 'init', dir], { stdio: 'ignore' });
+    trackProcess(ns);
+    const nsExited = new Promise<void>((resolve) => ns.once('exit', () => resolve()));
+    let init = 0;
+    await waitFor('the namespace\'s init', () => {
+      let kids = '';
+      try {
+        kids = readFileSync(`/proc/${ns.pid}/task/${ns.pid}/children`, 'utf8').trim();
+      } catch {
+        // unshare not started yet
+      }
+      init = Number(kids.split(/\s+/)[0] ?? 0);
+      return init > 0 && statusField(init, 'NSpid')?.split(/\s+/)[1] === '1';
+    }, 20_000);
+
+    // The command reports its own pid (as seen inside), then stays until the shutdown ends it.
+    const guest = spawn('nsenter', guestArgv(init, ['sh', '-c', `echo $$ > ${dir}/guest; exec sleep 600`]), { stdio: 'ignore' });
+    trackProcess(guest);
+    const guestExited = new Promise<number | null>((resolve) => guest.once('exit', (code) => resolve(code)));
+    await waitFor('the command running', () => existsSync(join(dir, 'guest')) && readFileSync(join(dir, 'guest'), 'utf8').endsWith('\n'), 20_000);
+    const inner = Number(readFileSync(join(dir, 'guest'), 'utf8'));
+    const host = hostPidOf(init, inner);
+    expect(host, `pid ${inner} inside the namespace`).not.toBeNull();
+
+    await writeFile(join(dir, 'stop'), '');
+    await waitFor('the command stopped by the init', () => existsSync(join(dir, 'stopped')) && statusField(host!, 'State')?.startsWith('T') === true, 20_000);
+    await writeFile(join(dir, 'kill'), '');
+    // A bound, not a wait: the init exits at once unless something outside keeps its zombie unreaped.
+    let bound: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([nsExited.then(() => 'exited'), new Promise<string>((r) => (bound = setTimeout(() => r('hung'), 30_000)))]);
+    clearTimeout(bound);
+    expect(outcome, `the namespace's init (nsenter side: ${statusField(guest.pid!, 'State') ?? 'gone'})`).toBe('exited');
+    // The host side ends with it: SIGTERM inside, exit status 128 + 15 through the shell.
+    expect(await guestExited).toBe(143);
+  }, 120_000);
+});
