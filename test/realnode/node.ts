@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackProcess } from '../helpers/scope.js';
 import { requireSignatures, type SigningKey } from '../helpers/signing.js';
+import { diagnoseNode } from './diagnose.js';
 import { guestArgv, run, type RunResult } from './exec.js';
 import { REALNODE_OSNAME, type RealNodeImage } from './image.js';
 import type { NodeLink, RealNodeNetwork } from './network.js';
@@ -162,16 +163,6 @@ export function sweepOrphanContainers(): void {
   }
 }
 
-/** What {@link RealNode.diagnose} runs in the node: the units, their journal, the processes, the sysroot. */
-const DIAGNOSE_COMMANDS: readonly (readonly string[])[] = [
-  ['systemctl', 'show', 'alt-updated', 'alt-ostreed', '-p', 'Id', '-p', 'ActiveState', '-p', 'SubState', '-p', 'MainPID', '-p', 'NRestarts', '-p', 'StatusText'],
-  // The agent's whole boot as event ids, runs counted (`uniq -c`): what it went through, in a few lines.
-  ['sh', '-c', "journalctl -b --no-pager -o cat -u alt-updated | grep -o 'event=[^ ]*' | uniq -c | tr -s ' \\n' ' '"],
-  ['journalctl', '-b', '--no-pager', '-n', '60', '-u', 'alt-updated', '-u', 'alt-ostreed'],
-  ['ps', '-eo', 'pid,ppid,stat,etimes,args', '--sort=pid'],
-  ['ostree', 'admin', 'status'],
-];
-
 /** How long a command inside the node may run unless its caller says otherwise. */
 export const EXEC_TIMEOUT_MS = 120_000;
 
@@ -279,16 +270,14 @@ export async function createRealNode(o: RealNodeOptions): Promise<RealNode> {
     async bootedVersion() {
       return (await readFile(`/proc/${leader()}/root/usr/share/realnode-version`, 'utf8')).trim();
     },
-    async diagnose() {
-      const probe = (cmd: readonly string[]): Promise<string> =>
-        exec(cmd, { check: false, timeoutMs: 15_000 }).then(
-          (r) => `$ ${cmd.join(' ')}\n${(r.stdout + r.stderr).trim()}`,
-          (e: unknown) => `$ ${cmd.join(' ')}\n${String(e)}`,
-        );
-      // Sequential: on a wedged node each one may take its whole timeout, and none should starve the others.
-      const parts: string[] = [];
-      for (const cmd of DIAGNOSE_COMMANDS) parts.push(await probe(cmd));
-      return parts.join('\n');
+    diagnose() {
+      let pid1: number | null;
+      try {
+        pid1 = leader();
+      } catch {
+        pid1 = current()?.leader ?? null; // a container that ended keeps its last PID 1 in the record
+      }
+      return diagnoseNode(exec, pid1);
     },
     consoleTail(lines = 40) {
       return readIfExists(consoleLog).split('\n').slice(-lines).join('\n');
