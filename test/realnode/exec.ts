@@ -52,9 +52,10 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions & { c
  * command an unreaped zombie, and the container's PID 1 waiting for it in the kernel
  * (zap_pid_ns_processes): nspawn never exited and the node never rebooted (CI's kill-mid-stage hang).
  * With `-F` nsenter execs the shell, which setns left forking into the container's PID namespace;
- * a non-interactive shell reaps its child without caring about stops. `; exit $?` keeps it from
- * exec'ing `cmd` in its own place (outside that namespace).
+ * a non-interactive shell reaps its child without caring about stops. `cmd` runs in a subshell, a
+ * forked child: a builtin (`kill`!) run by the outer shell itself would act in the host's PID
+ * namespace, and `; exit $?` keeps the outer shell from exec'ing the subshell in its own place.
  */
 export function guestArgv(leader: number, cmd: readonly string[]): string[] {
-  return ['-t', String(leader), '-a', '-F', '--', '/bin/sh', '-c', '"$@"; exit $?', 'sh', ...cmd];
+  return ['-t', String(leader), '-a', '-F', '--', '/bin/sh', '-c', '("$@"); exit $?', 'sh', ...cmd];
 }
