@@ -13,18 +13,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/graphd.js';
 import { trackProcess } from '../helpers/scope.js';
 import { guestArgv, run } from '../realnode/exec.js';
+import { readIfExists, statusField } from '../realnode/proc.js';
 
 const root = process.getuid?.() === 0;
 const canUnshare = root && (await run('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { check: false }).then((r) => r.code === 0).catch(() => false));
-
-/** Field `name` of `/proc/PID/status`, or null when the process is gone. */
-function statusField(pid: number, name: string): string | null {
-  try {
-    return new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim() ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** The host pid of the process that has pid `inner` in the PID namespace of `init`, or null. */
 function hostPidOf(init: number, inner: number): number | null {
@@ -77,13 +69,7 @@ describe.skipIf(!canUnshare)('real-node guest commands: a container shutting dow
     const nsExited = new Promise<void>((resolve) => ns.once('exit', () => resolve()));
     let init = 0;
     await waitFor('the namespace\'s init', () => {
-      let kids = '';
-      try {
-        kids = readFileSync(`/proc/${ns.pid}/task/${ns.pid}/children`, 'utf8').trim();
-      } catch {
-        // unshare not started yet
-      }
-      init = Number(kids.split(/\s+/)[0] ?? 0);
+      init = Number(readIfExists(`/proc/${ns.pid}/task/${ns.pid}/children`).trim().split(/\s+/)[0] ?? 0);
       return init > 0 && statusField(init, 'NSpid')?.split(/\s+/)[1] === '1';
     }, 20_000);
 

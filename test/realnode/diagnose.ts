@@ -1,8 +1,8 @@
 // What a failed real-node wait prints about its node: the container's PID 1 as the host sees it, then
 // what the units, the agent's journal, the processes and the sysroot say inside. Every command is
 // bounded and none may throw: a diagnosis of a wedged node must still come back.
-import { readFileSync } from 'node:fs';
 import type { RunResult } from './exec.js';
+import { readIfExists, statusField } from './proc.js';
 
 /** Runs a command inside the node (RealNode.exec). */
 export type GuestExec = (cmd: readonly string[], opts?: { check?: boolean; timeoutMs?: number }) => Promise<RunResult>;
@@ -17,24 +17,15 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['ostree', 'admin', 'status'],
 ];
 
-const read = (f: string): string => {
-  try {
-    return readFileSync(f, 'utf8').trim();
-  } catch {
-    return '';
-  }
-};
-
 /**
  * The container's PID 1 as the host sees it: its command, state and kernel wait channel. A PID 1 in
  * `zap_pid_ns_processes` has exited and waits for a process of its namespace that nobody reaps.
  */
 function hostView(leader: number | null): string {
   if (leader === null) return 'container PID 1: not running';
-  const status = read(`/proc/${leader}/status`);
-  if (status === '') return `container PID 1 (host pid ${leader}): gone`;
-  const field = (name: string): string => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '?';
-  return `container PID 1 (host pid ${leader}): ${field('Name')}, ${field('State')}, waiting in ${read(`/proc/${leader}/wchan`) || '?'}`;
+  const state = statusField(leader, 'State');
+  if (state === null) return `container PID 1 (host pid ${leader}): gone`;
+  return `container PID 1 (host pid ${leader}): ${statusField(leader, 'Name') ?? '?'}, ${state}, waiting in ${readIfExists(`/proc/${leader}/wchan`).trim() || '?'}`;
 }
 
 /** The diagnosis of the node whose container's PID 1 is `leader` (null: not running); never throws. */

@@ -13,6 +13,7 @@ import { trackProcess } from '../helpers/scope.js';
 import { requireSignatures, type SigningKey } from '../helpers/signing.js';
 import { diagnoseNode } from './diagnose.js';
 import { guestArgv, run, type RunResult } from './exec.js';
+import { readIfExists } from './proc.js';
 import { REALNODE_OSNAME, type RealNodeImage } from './image.js';
 import type { NodeLink, RealNodeNetwork } from './network.js';
 
@@ -82,8 +83,9 @@ export interface RealNode {
   /** Contents of `/usr/share/realnode-version` in the booted deployment. */
   bootedVersion(): Promise<string>;
   /**
-   * What the node is doing, for a failed wait: the units' states and StatusText, their last journal
-   * lines, the processes and `ostree admin status`. Each command is bounded; it never throws.
+   * What the node is doing, for a failed wait ({@link diagnoseNode}): its container's PID 1 as the
+   * host sees it, the units, the agent's event history, the last journal lines, the processes and
+   * `ostree admin status`. Each command is bounded; it never throws.
    */
   diagnose(): Promise<string>;
   /** The last `lines` lines of the node's console. */
@@ -124,15 +126,6 @@ const safeReaddir = (d: string): string[] => {
     return readdirSync(d);
   } catch {
     return [];
-  }
-};
-// A process can exit between listing /proc and reading its files (nodes made in parallel run cp and
-// ostree meanwhile): a vanished file reads as empty.
-const readIfExists = (f: string): string => {
-  try {
-    return readFileSync(f, 'utf8');
-  } catch {
-    return '';
   }
 };
 
