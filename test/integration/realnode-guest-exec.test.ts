@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/graphd.js';
+import { within } from '../helpers/hostile-peer.js';
 import { trackProcess } from '../helpers/scope.js';
 import { guestArgv, run } from '../realnode/exec.js';
 import { readIfExists, statusField } from '../realnode/proc.js';
@@ -33,16 +34,6 @@ function hostPidOf(init: number, inner: number): number | null {
     }
   }
   return null;
-}
-
-/** `p`'s value, or `late` when it takes longer than `ms`: a bound on something that happens at once, not a wait. */
-async function within<T>(p: Promise<T>, ms: number, late: T): Promise<T> {
-  let bound: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((resolve) => (bound = setTimeout(() => resolve(late), ms)))]);
-  } finally {
-    clearTimeout(bound);
-  }
 }
 
 /** What the namespace's init runs: systemd-shutdown's final steps, each started by a file the test writes. */
@@ -91,13 +82,13 @@ describe.skipIf(!canUnshare)('real-node guest commands: a container shutting dow
     await waitFor('the second command running', () => existsSync(join(dir, 'victim')) && readFileSync(join(dir, 'victim'), 'utf8').endsWith('\n'), 20_000);
     const killed = await run('nsenter', guestArgv(init, ['kill', '-TERM', readFileSync(join(dir, 'victim'), 'utf8').trim()]), { check: false, timeoutMs: 20_000 });
     expect(killed.code).toBe(0);
-    expect(await within(victimExited, 20_000, 'still running')).toBe('SIGTERM');
+    expect(await within(victimExited, 20_000)).toBe('SIGTERM');
 
     await writeFile(join(dir, 'stop'), '');
     await waitFor('the command stopped by the init', () => existsSync(join(dir, 'stopped')) && statusField(host!, 'State')?.startsWith('T') === true, 20_000);
     await writeFile(join(dir, 'kill'), '');
     // The init exits at once unless something outside keeps its zombie unreaped.
-    const outcome = await within(nsExited.then(() => 'exited'), 30_000, 'hung');
+    const outcome = await within(nsExited.then(() => 'exited'), 30_000);
     expect(outcome, `the namespace's init (nsenter side: ${statusField(guest.pid!, 'State') ?? 'gone'})`).toBe('exited');
     // The host side ends with it: the command's SIGTERM, or the SIGKILL of the namespace's end when the
     // init exited first, as 128 + the signal through the shell.

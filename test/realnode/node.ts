@@ -4,7 +4,7 @@
 // `nsenter` into the container's namespaces (machinectl needs machined on the host, which is absent).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,7 @@ import { trackProcess } from '../helpers/scope.js';
 import { requireSignatures, type SigningKey } from '../helpers/signing.js';
 import { diagnoseNode } from './diagnose.js';
 import { guestArgv, run, type RunResult } from './exec.js';
-import { readIfExists } from './proc.js';
+import { readIfExists, statusField } from './proc.js';
 import { REALNODE_OSNAME, type RealNodeImage } from './image.js';
 import type { NodeLink, RealNodeNetwork } from './network.js';
 
@@ -106,13 +106,9 @@ function containerLeader(pid: number): number | null {
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.shift()!;
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${p}/status`, 'utf8');
-    } catch {
-      continue;
-    }
-    const ns = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+    const nspid = statusField(p, 'NSpid');
+    if (nspid === null) continue; // gone meanwhile
+    const ns = nspid.split(/\s+/);
     if (p !== pid && ns.length >= 2 && ns[ns.length - 1] === '1') return p;
     for (const t of safeReaddir(`/proc/${p}/task`)) {
       const kids = readIfExists(`/proc/${p}/task/${t}/children`).trim();
@@ -138,9 +134,8 @@ export function sweepOrphanContainers(): void {
   for (const name of safeReaddir('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    const status = readIfExists(`/proc/${pid}/status`);
-    const ns = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
-    if (ns.length < 2 || ns[ns.length - 1] !== '1' || !/^PPid:\s+1$/m.test(status)) continue;
+    const ns = statusField(pid, 'NSpid')?.split(/\s+/) ?? [];
+    if (ns.length < 2 || ns[ns.length - 1] !== '1' || statusField(pid, 'PPid') !== '1') continue;
     let root: string;
     try {
       root = readlinkSync(`/proc/${pid}/root`);
